@@ -1,0 +1,513 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# postfix-remedy: edit main.cf and master.cf through postconf(1), never by text edits.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: postconf
+short_description: Read and change Postfix main.cf and master.cf through postconf
+description:
+  - Sets, removes or comments out main.cf parameters, adds or removes items of list-valued
+    parameters, and edits master.cf services, their fields and their C(-o) parameters.
+  - Every edit is made with C(postconf -e/-X/-#/-M/-F/-P); the module never rewrites the files
+    itself. It compares against Postfix's own view (C(postconf -h), C(-n), C(-M), C(-F), C(-P)),
+    so values written differently (extra whitespace, commas instead of spaces in lists) are
+    already correct and cause no change.
+  - The edits are first applied to a scratch copy of the two files to produce the diff, so check
+    mode shows exactly what a real run would write. A real run then applies them, runs
+    C(postfix check), and restores the previous files if the check fails.
+  - Returns C(needs=restart) when a parameter the master only reads at start changed
+    (C(inet_interfaces), C(inet_protocols), C(queue_directory), ...), otherwise C(needs=reload)
+    for any change and C(needs=none) when nothing changed. The module itself never reloads.
+version_added: "1.0.0"
+author: postfix-remedy
+options:
+  config_dir:
+    description: Postfix configuration directory (C(postconf -c)), for multi-instance hosts.
+    type: path
+  parameters:
+    description:
+      - main.cf parameters to set, name to value. Lists are joined with C(, ), booleans become
+        C(yes)/C(no).
+    type: dict
+    default: {}
+  absent:
+    description: main.cf parameters to remove (C(postconf -X)); missing ones are fine.
+    type: list
+    elements: str
+    default: []
+  commented:
+    description: main.cf parameters to comment out (C(postconf -#)).
+    type: list
+    elements: str
+    default: []
+  list_add:
+    description:
+      - Items to add to list-valued parameters, parameter name to list of items. An item may be
+        several words (C(check_client_access hash:/etc/postfix/access)). Items already present
+        are left alone; new ones are appended, but before a trailing catch-all
+        C(permit)/C(reject)/C(defer) of a restriction list.
+    type: dict
+    default: {}
+  list_remove:
+    description: Items to remove from list-valued parameters, parameter name to list of items.
+    type: dict
+    default: {}
+  services:
+    description: master.cf edits, one entry per service.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      service:
+        description: Service as C(NAME/TYPE), e.g. C(smtp/inet) or C(submission/inet).
+        type: str
+        required: true
+      state:
+        description: C(absent) removes the service (C(postconf -MX)).
+        type: str
+        choices: [present, absent]
+        default: present
+      entry:
+        description:
+          - The whole line after name and type (C(n - y - - smtpd)), to create or replace the
+            service with C(postconf -M). Compared field by field, ignoring C(-o) options.
+        type: str
+      fields:
+        description:
+          - Fields to set with C(postconf -F). Keys are C(private), C(unprivileged), C(chroot),
+            C(wakeup), C(process_limit), C(command).
+        type: dict
+        default: {}
+      params:
+        description: C(-o) parameters of the service to set (C(postconf -P)), name to value.
+        type: dict
+        default: {}
+      params_absent:
+        description: C(-o) parameters of the service to remove (C(postconf -PX)).
+        type: list
+        elements: str
+        default: []
+      args_present:
+        description: Command arguments that must be present, e.g. C(-v) on smtpd.
+        type: list
+        elements: str
+        default: []
+      args_absent:
+        description: Command arguments that must be absent, e.g. C(-v) left on by a debug session.
+        type: list
+        elements: str
+        default: []
+  allow_unknown:
+    description:
+      - Allow parameter names Postfix does not know (user-defined C($variables) referenced
+        from master.cf). Without it an unknown name is rejected, with the closest known name
+        suggested.
+    type: bool
+    default: false
+  backup:
+    description: Keep timestamped copies of main.cf and master.cf before writing.
+    type: bool
+    default: false
+  validate:
+    description: Run C(postfix check) after writing and restore the previous files if it fails.
+    type: bool
+    default: true
+notes:
+  - Supports check mode and diff mode.
+  - Reading only (no option given) returns the explicit settings (C(postconf -n)) and services.
+seealso:
+  - name: postconf(5)
+    description: Postfix configuration parameters.
+    link: https://www.postfix.org/postconf.5.html
+  - name: master(5)
+    description: master.cf syntax.
+    link: https://www.postfix.org/master.5.html
+"""
+
+EXAMPLES = r"""
+- name: Relay through the smarthost and keep lookups fast
+  postconf:
+    parameters:
+      relayhost: "[smtp.example.net]:587"
+      smtp_dns_support_level: dnssec
+  notify: Reload postfix
+
+- name: Close an open relay without touching the other restrictions
+  postconf:
+    list_add:
+      smtpd_relay_restrictions: [reject_unauth_destination]
+    list_remove:
+      mynetworks: [0.0.0.0/0]
+
+- name: Take soft_bounce out, comment out a stale parameter
+  postconf:
+    absent: [soft_bounce]
+    commented: [smtp_bind_address]
+
+- name: Remove a forgotten -v from smtpd and bind the relay transport
+  postconf:
+    services:
+      - service: smtp/inet
+        args_absent: ["-v"]
+      - service: relay/unix
+        params:
+          smtp_bind_address: 127.0.0.1
+
+- name: Second instance
+  postconf:
+    config_dir: /etc/postfix-out
+    parameters:
+      inet_interfaces: loopback-only
+  register: out
+  # out.needs == "restart"
+"""
+
+RETURN = r"""
+changed:
+  description: Whether main.cf or master.cf changed (or would change in check mode).
+  type: bool
+  returned: always
+needs:
+  description: What Postfix needs for the change to take effect.
+  type: str
+  returned: always
+  sample: reload
+changes:
+  description: One human-readable line per change.
+  type: list
+  elements: str
+  returned: always
+  sample: ["set relayhost: '' -> '[smtp.example.net]:587'"]
+commands:
+  description: The postconf argv lists run against the real configuration.
+  type: list
+  elements: list
+  returned: always
+backup_files:
+  description: Backup copies written (with I(backup=true)).
+  type: list
+  elements: str
+  returned: always
+values:
+  description: Effective values (C(postconf -h)) of every main.cf parameter named in the call, after the change.
+  type: dict
+  returned: always
+settings:
+  description: All explicit main.cf settings (C(postconf -n)) after the call.
+  type: dict
+  returned: always
+services:
+  description: master.cf services after the call, C(NAME/TYPE) to fields.
+  type: dict
+  returned: always
+warnings_postconf:
+  description: Warnings printed by postconf (e.g. unused parameters).
+  type: list
+  elements: str
+  returned: always
+check_output:
+  description: Output of C(postfix check) when it was run.
+  type: str
+  returned: when validate ran
+"""
+
+import difflib
+import os
+import shutil
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.postfix_cmd import Postfix
+from ansible.module_utils import postfix_conf as pc
+
+FILES = ("main.cf", "master.cf")
+
+
+def read(path):
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return ""
+
+
+def write_back(path, text):
+    """Restore a file's text in place (keeps owner, mode and any symlink)."""
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+        fh.write(text)
+
+
+def closest(name, known):
+    match = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+class Planner:
+    """Works out the postconf argument lists that bring the config to the wanted state."""
+
+    def __init__(self, module, pf):
+        self.module = module
+        self.pf = pf
+        self.ops = []        # postconf argument lists, in order
+        self.changes = []    # human-readable lines
+        self.touched = set()  # main.cf parameter names named by the caller
+        self.restart = False
+        self._explicit = pc.parse_n(pf.postconf("-n")[1])
+        self._known = None
+
+    def known(self):
+        if self._known is None:
+            self._known = set(pc.parse_n(self.pf.postconf("-d")[1]))
+            self._known |= set(pc.parse_n(self.pf.postconf()[1]))
+        return self._known
+
+    def fail(self, msg):
+        self.module.fail_json(msg=msg, changed=False)
+
+    def check_param(self, name, value=None):
+        try:
+            pc.check_name(name)
+            if value is not None:
+                pc.check_value(name, value)
+        except pc.ValueError_ as exc:
+            self.fail(str(exc))
+        if not self.module.params["allow_unknown"] and name not in self.known() and name not in self._explicit:
+            hint = closest(name, sorted(self.known()))
+            self.fail("unknown Postfix parameter %r%s; set allow_unknown=true if it is a user-defined variable"
+                      % (name, " (did you mean %r?)" % hint if hint else ""))
+
+    def effective(self, name):
+        if name in self._explicit:
+            return self._explicit[name]
+        return self.pf.param(name)
+
+    def _changed(self, name, line):
+        self.changes.append(line)
+        if name in pc.RESTART_PARAMS:
+            self.restart = True
+
+    def set_params(self, params):
+        for name, raw in params.items():
+            value = pc.render_value(raw)
+            self.check_param(name, value)
+            self.touched.add(name)
+            cur = self.effective(name)
+            if name in self._explicit and pc.same_value(name, cur, value):
+                continue
+            if name not in self._explicit and pc.same_value(name, cur, value):
+                continue  # the default already says so; don't pin it
+            self.ops.append(["-e", "%s=%s" % (name, value)])
+            self._changed(name, "set %s: %r -> %r" % (name, cur, value))
+
+    def remove_params(self, names, flag, verb):
+        for name in names:
+            try:
+                pc.check_name(name)
+            except pc.ValueError_ as exc:
+                self.fail(str(exc))
+            self.touched.add(name)
+            if name in self._explicit:
+                self.ops.append([flag, name])
+                self._changed(name, "%s %s (was %r)" % (verb, name, self._explicit[name]))
+
+    def edit_lists(self, adds, removes):
+        for name in sorted(set(adds) | set(removes)):
+            add = [pc.render_value(v) for v in (adds.get(name) or [])]
+            remove = [pc.render_value(v) for v in (removes.get(name) or [])]
+            for item in add + remove:
+                self.check_param(name, item)
+            self.check_param(name)
+            self.touched.add(name)
+            cur = self.effective(name)
+            new = pc.list_edit(cur, add, remove)
+            if new is None:
+                continue
+            self.ops.append(["-e", "%s=%s" % (name, new)])
+            self._changed(name, "list %s: %r -> %r" % (name, cur, new))
+
+    def edit_services(self, services):
+        if not services:
+            return
+        current = pc.parse_M(self.pf.postconf("-M")[1])
+        params = pc.parse_P(self.pf.postconf("-P")[1])
+        for spec in services:
+            svc = spec["service"]
+            try:
+                pc.check_service(svc)
+                for k, v in (spec.get("params") or {}).items():
+                    pc.check_name(k)
+                    pc.check_value(k, pc.render_value(v))
+                for k in spec.get("params_absent") or []:
+                    pc.check_name(k)
+                for k, v in (spec.get("fields") or {}).items():
+                    if k not in pc.EDITABLE_FIELDS:
+                        raise pc.ValueError_("unknown master.cf field %r for %s (one of %s)"
+                                             % (k, svc, ", ".join(pc.EDITABLE_FIELDS)))
+                    pc.check_value(k, pc.render_value(v))
+                if spec.get("entry"):
+                    pc.check_value(svc, spec["entry"])
+            except pc.ValueError_ as exc:
+                self.fail(str(exc))
+            cur = current.get(svc)
+            if spec.get("state") == "absent":
+                if cur:
+                    self.ops.append(["-MX", svc])
+                    self.changes.append("remove service %s" % svc)
+                continue
+            if spec.get("entry"):
+                want = spec["entry"].split()
+                if len(want) < 6:
+                    self.fail("entry for %s needs 6 fields after name and type: private unpriv chroot wakeup maxproc command"
+                              % svc)
+                have = None
+                if cur:
+                    have = [cur[f] for f in pc.EDITABLE_FIELDS[:-1]] + pc.strip_o(cur["command"]).split()
+                if have != want:
+                    name, typ = svc.split("/")
+                    line = " ".join([name, typ] + want)
+                    if cur:  # keep the service's -o options: replace fields, not the whole line
+                        for field, value in zip(pc.EDITABLE_FIELDS[:-1], want[:5]):
+                            if cur[field] != value:
+                                self.ops.append(["-F", "%s/%s=%s" % (svc, field, value)])
+                        if pc.strip_o(cur["command"]).split() != want[5:]:
+                            self.ops.append(["-F", "%s/command=%s" % (svc, " ".join(want[5:]))])
+                    else:
+                        self.ops.append(["-M", "%s=%s" % (svc, line)])
+                    self.changes.append("service %s: %r -> %r" % (svc, " ".join(have or []), " ".join(want)))
+                    cur = dict(zip(pc.MASTER_FIELDS, [name, typ] + want[:5] + [" ".join(want[5:])]))
+            if not cur:
+                self.fail("service %s is not in master.cf; give `entry` to create it" % svc)
+            for field, raw in (spec.get("fields") or {}).items():
+                value = pc.render_value(raw)
+                have = pc.strip_o(cur["command"]) if field == "command" else cur[field]
+                if " ".join(have.split()) != " ".join(value.split()):
+                    self.ops.append(["-F", "%s/%s=%s" % (svc, field, value)])
+                    self.changes.append("service %s field %s: %r -> %r" % (svc, field, have, value))
+                    cur = dict(cur, **{field: value})
+            if spec.get("args_present") or spec.get("args_absent"):
+                command = pc.strip_o(cur["command"])
+                new = pc.edit_args(command, spec.get("args_present") or [], spec.get("args_absent") or [])
+                if new is not None:
+                    self.ops.append(["-F", "%s/command=%s" % (svc, new)])
+                    self.changes.append("service %s command: %r -> %r" % (svc, command, new))
+            have_p = params.get(svc, {})
+            for k, raw in (spec.get("params") or {}).items():
+                value = pc.render_value(raw)
+                if have_p.get(k) is None or not pc.same_value(k, have_p[k], value):
+                    self.ops.append(["-P", "%s/%s=%s" % (svc, k, value)])
+                    self.changes.append("service %s -o %s: %r -> %r" % (svc, k, have_p.get(k), value))
+            for k in spec.get("params_absent") or []:
+                if k in have_p:
+                    self.ops.append(["-PX", "%s/%s" % (svc, k)])
+                    self.changes.append("service %s remove -o %s (was %r)" % (svc, k, have_p[k]))
+
+
+def apply_ops(pf, ops, record):
+    warnings = []
+    for op in ops:
+        rc, out, err = pf.postconf(*op, record=record)
+        warnings.extend(line for line in err.splitlines() if line.strip())
+    return warnings
+
+
+def main():
+    service_spec = dict(
+        service=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        entry=dict(type="str"),
+        fields=dict(type="dict", default={}),
+        params=dict(type="dict", default={}),
+        params_absent=dict(type="list", elements="str", default=[]),
+        args_present=dict(type="list", elements="str", default=[]),
+        args_absent=dict(type="list", elements="str", default=[]),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            config_dir=dict(type="path"),
+            parameters=dict(type="dict", default={}),
+            absent=dict(type="list", elements="str", default=[]),
+            commented=dict(type="list", elements="str", default=[]),
+            list_add=dict(type="dict", default={}),
+            list_remove=dict(type="dict", default={}),
+            services=dict(type="list", elements="dict", default=[], options=service_spec),
+            allow_unknown=dict(type="bool", default=False),
+            backup=dict(type="bool", default=False),
+            validate=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    pf = Postfix(module, p["config_dir"])
+    conf_dir = p["config_dir"] or pf.postconf("-h", "config_directory")[1].strip()
+    for key in ("list_add", "list_remove"):
+        for name, items in p[key].items():
+            if not isinstance(items, list):
+                module.fail_json(msg="%s.%s must be a list of items" % (key, name))
+
+    plan = Planner(module, pf)
+    plan.set_params(p["parameters"])
+    plan.remove_params(p["absent"], "-X", "remove")
+    plan.remove_params(p["commented"], "-#", "comment out")
+    plan.edit_lists(p["list_add"], p["list_remove"])
+    plan.edit_services(p["services"])
+
+    before = {f: read(os.path.join(conf_dir, f)) for f in FILES}
+    after = dict(before)
+    warnings = []
+    if plan.ops:
+        # Dry run on a scratch copy: the diff shows what postconf itself writes.
+        scratch = tempfile.mkdtemp(prefix="postconf-")
+        try:
+            for f in FILES:
+                path = os.path.join(scratch, f)
+                with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                    fh.write(before[f])
+                # Postfix waits for a config file modified "just now" to settle; backdate the scratch copy.
+                os.utime(path, (time.time() - 60, time.time() - 60))
+            dry = Postfix(module, scratch)
+            warnings = apply_ops(dry, plan.ops, record=False)
+            after = {f: read(os.path.join(scratch, f)) for f in FILES}
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    changed = after != before
+    result = dict(changed=changed, changes=plan.changes if changed else [], commands=[], backup_files=[],
+                  needs=("restart" if plan.restart else "reload") if changed else "none",
+                  warnings_postconf=warnings)
+    if module._diff:
+        result["diff"] = [dict(before_header=os.path.join(conf_dir, f), after_header=os.path.join(conf_dir, f),
+                               before=before[f], after=after[f]) for f in FILES if before[f] != after[f]]
+
+    if changed and not module.check_mode:
+        if p["backup"]:
+            for f in FILES:
+                path = os.path.join(conf_dir, f)
+                if os.path.exists(path):
+                    result["backup_files"].append(module.backup_local(path))
+        apply_ops(pf, plan.ops, record=True)
+        result["commands"] = pf.commands
+        if p["validate"]:
+            ok, output = pf.check()
+            result["check_output"] = output
+            if not ok:
+                for f in FILES:
+                    write_back(os.path.join(conf_dir, f), before[f])
+                result.update(changed=False, needs="none", rolled_back=True)
+                module.fail_json(msg="postfix check failed after the change; previous main.cf and master.cf restored: %s"
+                                 % (output or "no output"), **result)
+
+    if not module.check_mode or not changed:
+        settings = pc.parse_n(pf.postconf("-n")[1])
+        result["settings"] = settings
+        result["values"] = {n: (settings[n] if n in settings else pf.param(n)) for n in sorted(plan.touched)
+                            if n in settings or n in plan.known()}
+        result["services"] = pc.parse_M(pf.postconf("-M")[1])
+    else:
+        result.update(settings={}, values={}, services={})
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

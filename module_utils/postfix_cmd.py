@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+"""Run Postfix commands from modules: argv lists only, one place for `-c`.
+
+Shared by every postfix-remedy module. Nothing here builds a shell string.
+"""
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import time
+
+CONFIG_DIR_RE = re.compile(r"^/[A-Za-z0-9._/@+-]*$")
+
+
+def valid_config_dir(path):
+    """True when `path` is an absolute, plain path we can pass to `-c`."""
+    return bool(path) and bool(CONFIG_DIR_RE.match(path)) and ".." not in path.split("/")
+
+
+def with_config(argv, config_dir):
+    """Insert `-c DIR` after the command name when a config_dir is given."""
+    if not config_dir:
+        return list(argv)
+    return [argv[0], "-c", config_dir] + list(argv[1:])
+
+
+class Postfix:
+    """Thin runner bound to one AnsibleModule and one config directory."""
+
+    def __init__(self, module, config_dir=None):
+        self.module = module
+        self.config_dir = config_dir or None
+        if self.config_dir and not valid_config_dir(self.config_dir):
+            module.fail_json(msg="config_dir must be an absolute path without '..' or special characters: %r" % config_dir)
+        if self.config_dir and not os.path.isfile(os.path.join(self.config_dir, "main.cf")):
+            module.fail_json(msg="no main.cf in config_dir %s" % self.config_dir)
+        self.commands = []
+        self._bins = {}
+
+    def bin(self, name):
+        if name not in self._bins:
+            self._bins[name] = self.module.get_bin_path(name, required=True, opt_dirs=["/usr/sbin", "/usr/bin"])
+        return self._bins[name]
+
+    def run(self, argv, check=True, data=None, config=True, record=False, **kw):
+        """Run a Postfix command; fail the module with its output when check is set."""
+        argv = [self.bin(argv[0])] + list(argv[1:])
+        if config:
+            argv = with_config(argv, self.config_dir)
+        if record:
+            self.commands.append(argv)
+        rc, out, err = self.module.run_command(argv, data=data, binary_data=data is not None, **kw)
+        if check and rc != 0:
+            self.module.fail_json(msg="%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()),
+                                  rc=rc, stdout=out, stderr=err, cmd=argv)
+        return rc, out, err
+
+    def postconf(self, *args, check=True, record=False):
+        return self.run(["postconf"] + list(args), check=check, record=record)
+
+    def param(self, name, default=False):
+        """Effective (or built-in default) value of one parameter, unexpanded."""
+        flags = ["-d", "-h"] if default else ["-h"]
+        return self.postconf(*flags, name)[1].rstrip("\n")
+
+    def check(self):
+        """`postfix check`: returns (ok, messages). Postfix only prints to a terminal, so use a pty."""
+        argv = with_config([self.bin("postfix"), "check"], self.config_dir)
+        rc, output = run_tty(argv)
+        return rc == 0, output.strip()
+
+
+def run_tty(argv, timeout=120):
+    """Run argv with stdout/stderr on a pseudo-terminal and return (rc, output).
+
+    postfix(1) and postfix-script write their warnings only when stderr is a
+    terminal (otherwise only to syslog), so validation output needs a pty.
+    """
+    pid, fd = pty.fork()
+    if pid == 0:  # child
+        try:
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            os.kill(pid, 9)
+            break
+        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if ready:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    rc = os.waitstatus_to_exitcode(status)
+    return rc, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
