@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# postfix-remedy: keep lookup tables and their indexes in step, rebuilding only when needed.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: postmap
+short_description: Manage Postfix lookup tables and rebuild their indexes only when stale
+description:
+  - Builds the index of a Postfix lookup table (C(hash), C(lmdb), C(btree), C(cdb), C(dbm)) with
+    C(postmap), or of an aliases file with C(postalias), but only when the index is missing,
+    older than its source, the entries were changed in this call, or I(force) is set.
+  - The table type defaults to the host's C(default_database_type), so the same task works on
+    hash and lmdb systems. Types without an index (C(regexp), C(pcre), C(cidr), C(texthash),
+    C(inline), ...) are never built; their entries can still be managed.
+  - Can add, update and remove entries of the source file (keeping comments and order) and
+    rebuild in the same call, set owner, group and mode of source and index, and look keys up
+    with C(postmap -q) to prove the table answers.
+version_added: "1.0.0"
+author: postfix-remedy
+options:
+  path:
+    description: Source file of the table, e.g. C(/etc/postfix/virtual) or C(/etc/aliases).
+    type: path
+    required: true
+  type:
+    description: Table type. Defaults to C(postconf -h default_database_type).
+    type: str
+  aliases:
+    description: The file is an aliases(5) file; build it with C(postalias) and write entries as C(key: value).
+    type: bool
+    default: false
+  entries:
+    description: Entries that must be present, key to value (an existing key with another value is updated).
+    type: dict
+    default: {}
+  secret_entries:
+    description:
+      - Like I(entries), for secrets such as C(sasl_passwd) credentials. Never logged; the diff
+        hides the file content. Give I(mode=0600).
+    type: dict
+    default: {}
+  absent_keys:
+    description: Keys that must not be in the table.
+    type: list
+    elements: str
+    default: []
+  exclusive:
+    description: The given entries are the whole table; other keys are removed.
+    type: bool
+    default: false
+  create:
+    description: Create the source file when it does not exist (otherwise a missing file is an error).
+    type: bool
+    default: false
+  force:
+    description: Rebuild the index even when it is current.
+    type: bool
+    default: false
+  query:
+    description: Keys to look up with C(postmap -q) after the build; results are in C(query).
+    type: list
+    elements: str
+    default: []
+  config_dir:
+    description: Postfix configuration directory (C(-c)), for multi-instance hosts.
+    type: path
+extends_documentation_fragment:
+  - ansible.builtin.files
+notes:
+  - Supports check mode and diff mode. In check mode C(query) reads the current index.
+  - I(owner), I(group) and I(mode) apply to the source and to every index file.
+"""
+
+EXAMPLES = r"""
+- name: Virtual aliases, rebuilt only when they changed
+  postmap:
+    path: /etc/postfix/virtual
+    entries:
+      postmaster@example.org: root
+      abuse@example.org: root
+    absent_keys: [old@example.org]
+    query: [postmaster@example.org]
+
+- name: Relay credentials stay 0600
+  postmap:
+    path: /etc/postfix/sasl_passwd
+    secret_entries:
+      "[smtp.example.net]:587": "relayuser:{{ relay_password }}"
+    create: true
+    owner: root
+    group: root
+    mode: "0600"
+
+- name: Rebuild the aliases database if /etc/aliases is newer
+  postmap:
+    path: /etc/aliases
+    aliases: true
+
+- name: A pcre table is read directly; this is a no-op build
+  postmap:
+    path: /etc/postfix/header_checks
+    type: pcre
+"""
+
+RETURN = r"""
+map:
+  description: The table as Postfix names it.
+  type: str
+  returned: always
+  sample: lmdb:/etc/postfix/virtual
+type:
+  description: Table type used.
+  type: str
+  returned: always
+indexed:
+  description: Whether this type has an index file.
+  type: bool
+  returned: always
+rebuilt:
+  description: Whether postmap/postalias ran (or would run, in check mode).
+  type: bool
+  returned: always
+reason:
+  description: Why it was rebuilt, or why not.
+  type: str
+  returned: always
+  sample: index /etc/postfix/virtual.db is older than the source
+index_files:
+  description: Index files of the table.
+  type: list
+  elements: str
+  returned: always
+entry_changes:
+  description: One line per entry added, updated or removed (keys only).
+  type: list
+  elements: str
+  returned: always
+query:
+  description: Key to looked-up value (null when not found).
+  type: dict
+  returned: when query was given
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.postfix_cmd import Postfix
+from ansible.module_utils import postfix_maps as pm
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            type=dict(type="str"),
+            aliases=dict(type="bool", default=False),
+            entries=dict(type="dict", default={}),
+            secret_entries=dict(type="dict", default={}, no_log=True),
+            absent_keys=dict(type="list", elements="str", default=[], no_log=False),
+            exclusive=dict(type="bool", default=False),
+            create=dict(type="bool", default=False),
+            force=dict(type="bool", default=False),
+            query=dict(type="list", elements="str", default=[]),
+            config_dir=dict(type="path"),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    p = module.params
+    path = p["path"]
+    pf = Postfix(module, p["config_dir"])
+    map_type = p["type"] or pf.param("default_database_type")
+    if not pm.TYPE_RE.match(map_type or ""):
+        module.fail_json(msg="invalid table type %r" % map_type)
+    if p["aliases"] and map_type in pm.NON_INDEXED:
+        module.fail_json(msg="aliases files need an indexed type, not %s" % map_type)
+    present = dict(p["entries"])
+    present.update(p["secret_entries"])
+    secret = bool(p["secret_entries"])
+    try:
+        for k, v in present.items():
+            pm.check_entry(k, v)
+        for k in p["absent_keys"]:
+            pm.check_entry(k, None)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+
+    exists = os.path.exists(path)
+    if not exists and not (p["create"] and (present or p["exclusive"])):
+        module.fail_json(msg="table source %s does not exist%s" % (path, "" if p["create"] else " (use create=true to create it)"))
+    if exists and not os.path.isfile(path):
+        module.fail_json(msg="%s is not a regular file" % path)
+
+    before = ""
+    if exists:
+        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+            before = fh.read()
+    after, entry_changes = before, []
+    if present or p["absent_keys"] or p["exclusive"]:
+        after, entry_changes = pm.edit_entries(before, present, set(p["absent_keys"]), p["exclusive"], p["aliases"])
+
+    indexed = map_type not in pm.NON_INDEXED and map_type in pm.INDEX_SUFFIXES
+    if map_type not in pm.NON_INDEXED and map_type not in pm.INDEX_SUFFIXES:
+        module.fail_json(msg="unknown table type %r (indexed: %s)" % (map_type, ", ".join(sorted(pm.INDEX_SUFFIXES))))
+    stale = pm.staleness(map_type, path) if exists else "source is new"
+    if not indexed:
+        reason = "%s tables are read directly; nothing to build" % map_type
+        rebuild = False
+    elif p["force"]:
+        reason, rebuild = "forced", True
+    elif entry_changes:
+        reason, rebuild = "entries changed", True
+    elif stale:
+        reason, rebuild = stale, True
+    else:
+        reason, rebuild = "index is current", False
+
+    result = dict(changed=bool(entry_changes) or rebuild, map="%s:%s" % (map_type, path), type=map_type,
+                  indexed=indexed, rebuilt=rebuild, reason=reason, index_files=pm.index_files(map_type, path),
+                  entry_changes=entry_changes)
+    if module._diff and entry_changes:
+        if secret:
+            result["diff"] = dict(before_header=path, after_header=path,
+                                  before="(secret table: %d entries)\n" % len(pm.parse_entries(before, p["aliases"])),
+                                  after="(secret table: %s)\n" % ", ".join(entry_changes))
+        else:
+            result["diff"] = dict(before_header=path, after_header=path, before=before, after=after)
+
+    if not module.check_mode:
+        if entry_changes:
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".postmap-")
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                fh.write(after)
+            if secret or (not exists and p["mode"] is None):
+                os.chmod(tmp, 0o600 if secret else 0o644)
+            module.atomic_move(tmp, path)
+        if rebuild:
+            tool = "postalias" if p["aliases"] else "postmap"
+            rc, out, err = pf.run([tool, "%s:%s" % (map_type, path)], check=False, record=True)
+            if rc != 0:
+                module.fail_json(msg="%s %s:%s failed: %s" % (tool, map_type, path, (err or out).strip()), rc=rc, **result)
+            result["warnings_postmap"] = [line for line in err.splitlines() if line.strip()]
+    # Ownership and mode of source and index (check mode only reports the difference).
+    for f in [path] + (pm.index_files(map_type, path) if indexed else []):
+        if os.path.exists(f):
+            fargs = module.load_file_common_arguments(module.params, path=f)
+            result["changed"] = module.set_fs_attributes_if_different(fargs, result["changed"])
+
+    if p["query"]:
+        answers = {}
+        target = "%s:%s" % (map_type, path)
+        tool = "postalias" if p["aliases"] else "postmap"
+        for key in p["query"]:
+            if not key or "\n" in key:
+                module.fail_json(msg="invalid query key %r" % key)
+            if not os.path.exists(path):
+                answers[key] = None
+                continue
+            rc, out, err = pf.run([tool, "-q", key, target], check=False)
+            if rc not in (0, 1):
+                module.fail_json(msg="%s -q %s %s failed: %s" % (tool, key, target, (err or out).strip()), **result)
+            answers[key] = out.rstrip("\n") if rc == 0 else None
+        result["query"] = answers
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
