@@ -35,7 +35,7 @@ def staleness(map_type, path):
     except FileNotFoundError:
         return None
     for f in files:
-        if not os.path.exists(f):
+        if not os.path.isfile(f):
             return "index %s is missing" % f
         if os.stat(f).st_mtime < src:
             return "index %s is older than the source" % f
