@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Inventory of the running lab fleet: every container labelled io.postfix-remedy.lab=1.
+
+Container name = inventory hostname; reached with the containers.podman.podman connection.
+Groups: postfix_servers (what the playbooks target by default) and lab.
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def containers():
+    env = dict(os.environ, CONTAINERS_CONF=os.path.join(HERE, "..", "..", "lab", "containers.conf"))
+    try:
+        out = subprocess.run(["podman", "ps", "--filter", "label=io.postfix-remedy.lab=1", "--format", "json"],
+                             capture_output=True, text=True, env=env, check=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return json.loads(out or "[]")
+
+
+def main():
+    hosts, hostvars = [], {}
+    for c in sorted(containers(), key=lambda c: c["Names"][0]):
+        name = c["Names"][0]
+        hosts.append(name)
+        hostvars[name] = {
+            "ansible_connection": "containers.podman.podman",
+            "ansible_python_interpreter": "/usr/bin/python3",
+            "lab_suite": (c.get("Labels") or {}).get("io.postfix-remedy.suite", ""),
+        }
+    if len(sys.argv) > 2 and sys.argv[1] == "--host":
+        print(json.dumps(hostvars.get(sys.argv[2], {})))
+        return
+    print(json.dumps({
+        "postfix_servers": {"hosts": hosts},
+        "lab": {"hosts": hosts},
+        "_meta": {"hostvars": hostvars},
+    }))
+
+
+if __name__ == "__main__":
+    main()
