@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # postfix-remedy: edit main.cf and master.cf through postconf(1), never by text edits.
 from __future__ import annotations
 
@@ -219,9 +218,9 @@ import shutil
 import tempfile
 import time
 
+from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix
-from ansible.module_utils import postfix_conf as pc
 
 FILES = ("main.cf", "master.cf")
 

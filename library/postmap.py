@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # postfix-remedy: keep lookup tables and their indexes in step, rebuilding only when needed.
 from __future__ import annotations
 
@@ -146,9 +145,9 @@ query:
 import os
 import tempfile
 
+from ansible.module_utils import postfix_maps as pm
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix
-from ansible.module_utils import postfix_maps as pm
 
 
 def main():

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 """Run Postfix commands from modules: argv lists only, one place for `-c`.
 
 Shared by every postfix-remedy module. Nothing here builds a shell string.

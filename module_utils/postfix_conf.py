@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 """Pure helpers for main.cf / master.cf values: parsing, lists, validation.
 
 No Postfix calls here; the modules feed in what `postconf` printed.

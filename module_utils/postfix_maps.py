@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 """Lookup-table helpers: index file names, staleness, and source-file entry edits."""
 from __future__ import annotations
 

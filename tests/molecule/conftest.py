@@ -1,0 +1,47 @@
+"""testinfra hosts for Molecule verifiers, through the fast podman:// backend.
+
+Molecule's default would be ansible://, which falls back to one ansible call per command.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import testinfra
+import yaml
+
+
+def inventory_hosts():
+    path = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not path or not os.path.exists(path):
+        return []
+    with open(path) as fh:
+        inv = yaml.safe_load(fh) or {}
+    hosts = set()
+
+    def walk(group):
+        hosts.update((group.get("hosts") or {}).keys())
+        for child in (group.get("children") or {}).values():
+            walk(child or {})
+
+    for group in inv.values():
+        walk(group or {})
+    return sorted(hosts)
+
+
+@pytest.fixture(scope="session")
+def lab_hosts():
+    names = inventory_hosts()
+    if not names:
+        pytest.skip("not run by Molecule (no MOLECULE_INVENTORY_FILE)")
+    return {name: testinfra.get_host("podman://" + name) for name in names}
+
+
+def pytest_generate_tests(metafunc):
+    if "host" in metafunc.fixturenames and "lab_host_name" in metafunc.fixturenames:
+        metafunc.parametrize("lab_host_name", inventory_hosts() or ["none"])
+
+
+@pytest.fixture
+def host(lab_hosts, lab_host_name):
+    return lab_hosts[lab_host_name]
