@@ -1,0 +1,345 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# postfix-remedy: inspect and act on the mail queue with one postsuper call per action.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: postfix_queue
+short_description: Inspect the Postfix queue and flush, requeue, hold, release or delete selected mail
+description:
+  - Reads the queue through C(postqueue -j), streamed so memory does not grow with the queue,
+    and returns counts per queue, a qshape-style table (domain x age) and the selected messages.
+  - Selects by queue, sender, recipient, age, size, deferral reason or explicit queue IDs.
+  - Acts on the selection with ONE C(postsuper -r/-h/-H/-d -) call fed by standard input, never
+    one process per message. C(flush) uses C(postqueue -f), C(-s SITE) or C(-i ID).
+  - C(delete) needs I(confirm=true) and first saves every selected message (the queue file and a
+    C(postcat) rendering) under I(backup_dir); nothing is deleted if a copy fails. Files in the
+    C(corrupt) queue are moved into I(backup_dir) (quarantine) instead of being deleted.
+  - Returns the number of messages before and after, so a caller can prove that nothing outside
+    the selection disappeared.
+version_added: "1.0.0"
+author: postfix-remedy
+options:
+  action:
+    description: What to do with the selected messages.
+    type: str
+    choices: [list, flush, requeue, hold, release, delete]
+    default: list
+  queue:
+    description: Restrict the selection to these queues.
+    type: list
+    elements: str
+    choices: [maildrop, incoming, active, deferred, hold, corrupt]
+  sender:
+    description:
+      - Sender pattern. An address matches exactly, C(@example.org) or C(example.org) matches the
+        domain, C(MAILER-DAEMON) matches the null sender (bounces), C(/regex/) is a Python regex.
+    type: str
+  recipient:
+    description: Recipient pattern (any recipient of the message), same syntax as I(sender).
+    type: str
+  min_age:
+    description: Only messages at least this old (C(30m), C(4h), C(2d); plain numbers are seconds).
+    type: str
+  max_age:
+    description: Only messages at most this old.
+    type: str
+  min_size:
+    description: Only messages of at least this many bytes.
+    type: int
+  max_size:
+    description: Only messages of at most this many bytes.
+    type: int
+  reason:
+    description: Deferral reason of any recipient contains this text (or matches C(/regex/)).
+    type: str
+  ids:
+    description: Explicit queue IDs (validated; anything but 5-20 letters and digits is refused).
+    type: list
+    elements: str
+  site:
+    description: For I(action=flush), flush mail for this destination (C(postqueue -s)).
+    type: str
+  confirm:
+    description: Must be true for I(action=delete).
+    type: bool
+    default: false
+  backup_dir:
+    description: Where I(action=delete) keeps its copies (a timestamped subdirectory is created).
+    type: path
+    default: /var/backups/postfix-remedy/queue
+  qshape_queues:
+    description: Queues summarised in the C(qshape) table.
+    type: list
+    elements: str
+    default: [deferred]
+  qshape_by:
+    description: Group the qshape table by recipient or sender domain.
+    type: str
+    choices: [recipient, sender]
+    default: recipient
+  limit:
+    description: At most this many selected messages are returned in C(messages) (all IDs are in C(selected_ids)).
+    type: int
+    default: 100
+  config_dir:
+    description: Postfix configuration directory (C(-c)), for multi-instance hosts.
+    type: path
+notes:
+  - Supports check mode, which reports exactly which IDs would be touched and changes nothing.
+  - Queue IDs of messages that leave the queue between listing and action (delivered meanwhile)
+    are reported by postsuper and counted, not treated as errors.
+"""
+
+EXAMPLES = r"""
+- name: What is stuck, and where
+  postfix_queue:
+    queue: [deferred]
+  register: q
+  # q.counts.deferred, q.qshape.domains[0].domain
+
+- name: Hold everything for a dead relay during the change window
+  postfix_queue:
+    action: hold
+    queue: [deferred]
+    reason: "/connect to .* Connection timed out/"
+
+- name: Release and requeue after the fix
+  postfix_queue:
+    action: release
+
+- name: Delete backscatter bounces older than a day (a copy is kept)
+  postfix_queue:
+    action: delete
+    sender: MAILER-DAEMON
+    min_age: 1d
+    confirm: true
+"""
+
+RETURN = r"""
+counts:
+  description: Messages per queue before the action.
+  type: dict
+  returned: always
+  sample: {maildrop: 0, incoming: 0, active: 2, deferred: 4187, hold: 0, corrupt: 0}
+total_before:
+  description: All messages before the action.
+  type: int
+  returned: always
+total_after:
+  description: All messages after the action (equal to total_before in check mode and for list).
+  type: int
+  returned: always
+counts_after:
+  description: Messages per queue after the action.
+  type: dict
+  returned: always
+selected_count:
+  description: Number of selected messages.
+  type: int
+  returned: always
+selected_ids:
+  description: IDs of every selected message (what an action touches or would touch).
+  type: list
+  elements: str
+  returned: always
+messages:
+  description: Details of the first I(limit) selected messages.
+  type: list
+  elements: dict
+  returned: always
+qshape:
+  description: Domain x age table of I(qshape_queues), buckets in minutes as in qshape(1).
+  type: dict
+  returned: always
+affected:
+  description: Number of messages postsuper reported as changed.
+  type: int
+  returned: when an action ran
+backup_dir:
+  description: Directory holding the copies made before delete or quarantine.
+  type: str
+  returned: when action=delete
+command:
+  description: The argv of the action command.
+  type: list
+  returned: when an action ran
+"""
+
+import os
+import re
+import shutil
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.postfix_cmd import Postfix, with_config
+from ansible.module_utils import postfix_queue_lib as ql
+
+POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
+AFFECTED_RE = re.compile(r"postsuper: (?:Requeued|Placed on hold|Released from hold|Deleted): (\d+) messages?")
+SITE_RE = re.compile(r"^[A-Za-z0-9.\[\]:_-]{1,255}$")
+
+
+def scan(module, pf, selection, qshape, limit, queue_directory):
+    counts = dict.fromkeys(ql.QUEUES, 0)
+    selected, details = [], []
+
+    def on_message(msg):
+        q = msg.get("queue_name", "?")
+        counts[q] = counts.get(q, 0) + 1
+        if qshape is not None:
+            qshape.add(msg)
+        if selection.matches(msg):
+            selected.append((q, msg.get("queue_id")))
+            if len(details) < limit:
+                details.append(msg)
+
+    argv = with_config([pf.bin("postqueue"), "-j"], pf.config_dir)
+    rc, err, bad = ql.stream(argv, on_message)
+    if rc != 0:
+        module.fail_json(msg="postqueue -j failed (rc=%d): %s" % (rc, err.strip()))
+    corrupt = ql.corrupt_files(queue_directory)
+    counts["corrupt"] = len(corrupt)
+    if selection.queues == {"corrupt"} or (not selection.queues and selection.ids):
+        for path in corrupt:
+            qid = os.path.basename(path)
+            if selection.ids is None or qid in selection.ids:
+                selected.append(("corrupt", qid))
+    return counts, selected, details, bad, err
+
+
+def backup(module, pf, queue_directory, selected, backup_dir):
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    dest = os.path.join(backup_dir, stamp)
+    os.makedirs(dest, mode=0o700, exist_ok=True)
+    saved = []
+    for queue_name, qid in selected:
+        src = ql.find_queue_file(queue_directory, queue_name, qid)
+        if src is None:
+            continue  # delivered or moved since the listing: nothing to delete either
+        shutil.copy2(src, os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name)))
+        rc, out, err = pf.run(["postcat", "-q", qid], check=False)
+        if rc == 0:
+            with open(os.path.join(dest, qid + ".txt"), "w", encoding="utf-8", errors="replace") as fh:
+                fh.write(out)
+        saved.append(qid)
+    return dest, saved
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            action=dict(type="str", default="list", choices=["list", "flush", "requeue", "hold", "release", "delete"]),
+            queue=dict(type="list", elements="str", choices=list(ql.QUEUES)),
+            sender=dict(type="str"),
+            recipient=dict(type="str"),
+            min_age=dict(type="str"),
+            max_age=dict(type="str"),
+            min_size=dict(type="int"),
+            max_size=dict(type="int"),
+            reason=dict(type="str"),
+            ids=dict(type="list", elements="str"),
+            site=dict(type="str"),
+            confirm=dict(type="bool", default=False),
+            backup_dir=dict(type="path", default="/var/backups/postfix-remedy/queue"),
+            qshape_queues=dict(type="list", elements="str", default=["deferred"]),
+            qshape_by=dict(type="str", default="recipient", choices=["recipient", "sender"]),
+            limit=dict(type="int", default=100),
+            config_dir=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    action = p["action"]
+    if action == "delete" and not p["confirm"]:
+        module.fail_json(msg="action=delete removes mail: set confirm=true to say you mean it (a copy is kept in backup_dir)")
+    if p["site"] is not None and (action != "flush" or not SITE_RE.match(p["site"])):
+        module.fail_json(msg="site is only for action=flush and must be a domain or [address]")
+    try:
+        selection = ql.Selection(queues=p["queue"], sender=p["sender"], recipient=p["recipient"],
+                                 min_age=p["min_age"], max_age=p["max_age"], min_size=p["min_size"],
+                                 max_size=p["max_size"], reason=p["reason"], ids=p["ids"])
+        for q in p["qshape_queues"]:
+            if q not in ql.QUEUES:
+                raise ql.SelectionError("unknown queue %r in qshape_queues" % q)
+    except ql.SelectionError as exc:
+        module.fail_json(msg=str(exc))
+
+    pf = Postfix(module, p["config_dir"])
+    queue_directory = pf.param("queue_directory")
+    qshape = ql.QShape(p["qshape_queues"], by=p["qshape_by"])
+    counts, selected, details, bad, err = scan(module, pf, selection, qshape, p["limit"], queue_directory)
+    total = sum(counts.values())
+    result = dict(changed=False, counts=counts, total_before=total, counts_after=counts, total_after=total,
+                  selected_count=len(selected), selected_ids=[qid for _q, qid in selected], messages=details,
+                  qshape=qshape.table(), unparsed_lines=bad, postqueue_warnings=[ln for ln in err.splitlines() if ln.strip()])
+    if action == "list":
+        module.exit_json(**result)
+
+    if action == "flush":
+        if "Mail system is down" in err:
+            module.fail_json(msg="cannot flush: the Postfix mail system is not running (start it first)", **result)
+        if p["site"]:
+            argvs = [["postqueue", "-s", p["site"]]]
+        elif selection.empty:
+            argvs = [["postqueue", "-f"]]
+        else:
+            # postqueue has no batch form of -i: one call per selected deferred message.
+            argvs = [["postqueue", "-i", qid] for q, qid in selected if q == "deferred"]
+        result["changed"] = bool(argvs) and (selection.empty or p["site"] is not None or bool(selected))
+        result["command"] = with_config([pf.bin(argvs[0][0])] + argvs[0][1:], pf.config_dir) if argvs else []
+        result["flush_calls"] = len(argvs)
+        if not module.check_mode:
+            for argv in argvs:
+                rc, out, e = pf.run(argv, check=False)
+                if rc != 0:
+                    module.fail_json(msg="%s failed: %s" % (" ".join(argv), (e or out).strip()), **result)
+        module.exit_json(**result)
+
+    queue_ids = [(q, qid) for q, qid in selected if q != "corrupt"]
+    corrupt = [qid for q, qid in selected if q == "corrupt"]
+    if action != "delete" and corrupt:
+        module.fail_json(msg="corrupt queue files can only be quarantined with action=delete", **result)
+    if not selected:
+        module.exit_json(**result)
+    result["changed"] = True
+    flag = POSTSUPER_FLAG[action]
+    argv = ["postsuper", flag, "-"]
+    result["command"] = with_config([pf.bin("postsuper"), flag, "-"], pf.config_dir)
+    if module.check_mode:
+        module.exit_json(**result)
+
+    if action == "delete":
+        dest, saved = backup(module, pf, queue_directory, queue_ids, p["backup_dir"])
+        result["backup_dir"] = dest
+        result["backed_up"] = len(saved)
+        for qid in corrupt:
+            src = ql.find_queue_file(queue_directory, "corrupt", qid)
+            if src:
+                shutil.move(src, os.path.join(dest, qid + ".corrupt"))
+        result["quarantined"] = len(corrupt)
+        queue_ids = [(q, qid) for q, qid in queue_ids if qid in set(saved)]
+    affected = 0
+    if queue_ids:
+        data = "\n".join(qid for _q, qid in queue_ids) + "\n"
+        rc, out, e = pf.run(argv, data=data, check=False)
+        if rc != 0:
+            module.fail_json(msg="postsuper %s failed: %s" % (flag, (e or out).strip()), **result)
+        affected = sum(int(n) for n in AFFECTED_RE.findall(e + out))
+    result["affected"] = affected + len(corrupt)
+
+    after = dict.fromkeys(ql.QUEUES, 0)
+
+    def count(msg):
+        after[msg.get("queue_name", "?")] = after.get(msg.get("queue_name", "?"), 0) + 1
+
+    ql.stream(with_config([pf.bin("postqueue"), "-j"], pf.config_dir), count)
+    after["corrupt"] = len(ql.corrupt_files(queue_directory))
+    result["counts_after"] = after
+    result["total_after"] = sum(after.values())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

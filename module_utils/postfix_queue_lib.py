@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+"""Mail queue helpers: streamed `postqueue -j`, selection, qshape, queue-file lookup.
+
+`postqueue -j` is read line by line from a pipe (AnsibleModule.run_command buffers the whole
+output, which grows with the queue); only counters, the qshape table and the selected
+messages are kept.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
+# Short (hex) and long (Postfix >= 2.9 enable_long_queue_ids) queue IDs.
+QUEUE_ID_RE = re.compile(r"^[0-9A-Za-z]{5,20}$")
+# qshape's default age buckets, in minutes.
+BUCKETS = (5, 10, 20, 40, 80, 160, 320, 640, 1280)
+DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_PATTERN = 512
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def parse_duration(text):
+    """'90', '30m', '4h', '2d' -> seconds."""
+    m = DURATION_RE.match(str(text))
+    if not m:
+        raise SelectionError("invalid age %r: use a number with s, m, h, d or w" % (text,))
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def address_matcher(pattern):
+    """exact address, @domain / domain, MAILER-DAEMON (null sender) or /regex/."""
+    if pattern is None:
+        return None
+    if len(pattern) > MAX_PATTERN or any(c in pattern for c in "\n\r\x00"):
+        raise SelectionError("address pattern too long or contains control characters")
+    if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
+        try:
+            rx = re.compile(pattern[1:-1], re.IGNORECASE)
+        except re.error as exc:
+            raise SelectionError("invalid regex %s: %s" % (pattern, exc)) from exc
+        return lambda addr: bool(rx.search(addr))
+    if pattern.upper() in ("MAILER-DAEMON", "<>"):
+        return lambda addr: addr in ("", "MAILER-DAEMON")
+    low = pattern.lower()
+    if "@" not in low.lstrip("@") or low.startswith("@"):
+        dom = low.lstrip("@")
+        return lambda addr: addr.lower().rpartition("@")[2] == dom
+    return lambda addr: addr.lower() == low
+
+
+def text_matcher(pattern):
+    if pattern is None:
+        return None
+    if len(pattern) > MAX_PATTERN:
+        raise SelectionError("reason pattern too long")
+    if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
+        try:
+            rx = re.compile(pattern[1:-1], re.IGNORECASE)
+        except re.error as exc:
+            raise SelectionError("invalid regex %s: %s" % (pattern, exc)) from exc
+        return lambda text: bool(rx.search(text))
+    low = pattern.lower()
+    return lambda text: low in text.lower()
+
+
+def validate_ids(ids):
+    bad = [i for i in ids if not QUEUE_ID_RE.match(str(i))]
+    if bad:
+        raise SelectionError("invalid queue ID(s): %s" % ", ".join(repr(b) for b in bad[:5]))
+    return set(ids)
+
+
+class Selection:
+    """All filters ANDed; an empty Selection matches every message."""
+
+    def __init__(self, queues=None, sender=None, recipient=None, min_age=None, max_age=None,
+                 min_size=None, max_size=None, reason=None, ids=None, now=None):
+        for q in queues or ():
+            if q not in QUEUES:
+                raise SelectionError("unknown queue %r (one of %s)" % (q, ", ".join(QUEUES)))
+        self.queues = set(queues or ())
+        self.sender = address_matcher(sender)
+        self.recipient = address_matcher(recipient)
+        self.min_age = parse_duration(min_age) if min_age is not None else None
+        self.max_age = parse_duration(max_age) if max_age is not None else None
+        self.min_size, self.max_size = min_size, max_size
+        self.reason = text_matcher(reason)
+        self.ids = validate_ids(ids) if ids else None
+        self.now = now or time.time()
+        self.empty = not any((queues, sender, recipient, min_age is not None, max_age is not None,
+                              min_size is not None, max_size is not None, reason, ids))
+
+    def matches(self, msg):
+        if self.queues and msg.get("queue_name") not in self.queues:
+            return False
+        if self.ids is not None and msg.get("queue_id") not in self.ids:
+            return False
+        if self.sender and not self.sender(msg.get("sender") or ""):
+            return False
+        rcpts = msg.get("recipients") or []
+        if self.recipient and not any(self.recipient(r.get("address") or "") for r in rcpts):
+            return False
+        age = self.now - (msg.get("arrival_time") or self.now)
+        if self.min_age is not None and age < self.min_age:
+            return False
+        if self.max_age is not None and age > self.max_age:
+            return False
+        size = msg.get("message_size") or 0
+        if self.min_size is not None and size < self.min_size:
+            return False
+        if self.max_size is not None and size > self.max_size:
+            return False
+        if self.reason and not any(self.reason(r.get("delay_reason") or "") for r in rcpts):
+            return False
+        return True
+
+
+class QShape:
+    """Domain x age table like `qshape` (recipient domains, or sender domains)."""
+
+    def __init__(self, queues, by="recipient", now=None):
+        self.queues, self.by, self.now = set(queues), by, now or time.time()
+        self.rows = {}
+
+    def add(self, msg):
+        if msg.get("queue_name") not in self.queues:
+            return
+        age_min = max(0.0, (self.now - (msg.get("arrival_time") or self.now)) / 60.0)
+        col = next((i for i, b in enumerate(BUCKETS) if age_min < b), len(BUCKETS))
+        if self.by == "sender":
+            domains = [(msg.get("sender") or "MAILER-DAEMON").rpartition("@")[2].lower() or "MAILER-DAEMON"]
+        else:
+            domains = [(r.get("address") or "").rpartition("@")[2].lower() or "(local)" for r in msg.get("recipients") or []]
+        for dom in domains:
+            row = self.rows.setdefault(dom, [0] * (len(BUCKETS) + 2))
+            row[0] += 1
+            row[col + 1] += 1
+
+    def table(self, top=20):
+        head = ["T"] + [str(b) for b in BUCKETS] + ["%d+" % BUCKETS[-1]]
+        ranked = sorted(self.rows.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        total = [sum(col) for col in zip(*self.rows.values())] if self.rows else [0] * len(head)
+        return {"buckets_minutes": head, "total": total,
+                "domains": [dict(domain=d, counts=c) for d, c in ranked[:top]],
+                "more_domains": max(0, len(ranked) - top)}
+
+
+def stream(argv, on_message, timeout=600):
+    """Run `postqueue -j` and call on_message(dict) per line. Returns (rc, stderr, bad_lines)."""
+    bad = 0
+    with tempfile.TemporaryFile() as errf:
+        # argv list, no shell: the same contract as run_command, but read as a stream.
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf)  # noqa: S603
+        deadline = time.monotonic() + timeout
+        try:
+            for raw in proc.stdout:
+                try:
+                    msg = json.loads(raw.decode("utf-8", "surrogateescape"))
+                except ValueError:
+                    bad += 1
+                    continue
+                if isinstance(msg, dict):
+                    on_message(msg)
+                else:
+                    bad += 1
+                if time.monotonic() > deadline:
+                    proc.kill()
+                    break
+        finally:
+            proc.stdout.close()
+            rc = proc.wait()
+        errf.seek(0)
+        err = errf.read().decode("utf-8", "replace")
+    return rc, err, bad
+
+
+def corrupt_files(queue_directory):
+    """Queue files in the corrupt queue (postqueue does not list them)."""
+    base = os.path.join(queue_directory, "corrupt")
+    out = []
+    for root, _dirs, files in os.walk(base):
+        out.extend(os.path.join(root, f) for f in files)
+    return sorted(out)
+
+
+def find_queue_file(queue_directory, queue_name, queue_id):
+    """Path of a message's queue file (queues may be hashed into subdirectories)."""
+    base = os.path.join(queue_directory, queue_name)
+    for root, _dirs, files in os.walk(base):
+        if queue_id in files:
+            return os.path.join(root, queue_id)
+    return None

@@ -1,0 +1,144 @@
+"""library/postfix_queue.py against a running Postfix instance with a real queue."""
+from __future__ import annotations
+
+import os
+from unittest import mock
+
+import pytest
+from conftest import needs_postfix, needs_root, queue_ids, run_module, send, sh
+
+pytestmark = [needs_postfix, needs_root]
+
+
+@pytest.fixture
+def filled(postfix_instance):
+    """4 deferred messages (3 to remote.test, 1 bounce-like from MAILER-DAEMON) and 1 held."""
+    d = postfix_instance
+    for i in range(3):
+        send(d, f"alice{i}@lab.test", f"bob{i}@remote.test")
+    send(d, "", "carol@partner.test")
+    send(d, "dave@lab.test", "erin@remote.test", body="x" * 5000)
+    ids = queue_ids(d)
+    assert len(ids) == 5 and set(ids.values()) == {"deferred"}, ids
+    big = [qid for qid, _ in ids.items() if "erin" in sh("postcat", "-c", str(d), "-q", qid).stdout]
+    sh("postsuper", "-c", str(d), "-h", big[0])
+    return d, queue_ids(d)
+
+
+def q(d, **args):
+    return run_module("postfix_queue", dict(args, config_dir=str(d)))
+
+
+def test_list_counts_qshape_and_selection(filled):
+    d, ids = filled
+    res = q(d)
+    assert res["counts"]["deferred"] == 4 and res["counts"]["hold"] == 1 and res["total_before"] == 5
+    assert not res["changed"]
+    shape = {row["domain"]: row["counts"] for row in res["qshape"]["domains"]}
+    assert shape["remote.test"][0] == 3 and shape["partner.test"][0] == 1
+    assert shape["remote.test"][1] == 3  # all younger than 5 minutes
+    assert q(d, recipient="remote.test")["selected_count"] == 4
+    assert q(d, recipient="@remote.test", queue=["deferred"])["selected_count"] == 3
+    assert q(d, sender="MAILER-DAEMON")["selected_count"] == 1
+    assert q(d, sender="/^alice[12]@/")["selected_count"] == 2
+    assert q(d, min_size=4000)["selected_count"] == 1
+    assert q(d, reason="simulated outage", queue=["deferred"])["selected_count"] == 4
+    assert q(d, min_age="1h")["selected_count"] == 0
+    one = next(iter(ids))
+    assert q(d, ids=[one])["selected_ids"] == [one]
+
+
+def test_hold_release_requeue_one_call_each(filled):
+    d, ids = filled
+    calls = []
+    from ansible.module_utils.basic import AnsibleModule
+    real = AnsibleModule.run_command
+
+    def spy(self, args, **kw):
+        calls.append(list(args))
+        return real(self, args, **kw)
+
+    with mock.patch.object(AnsibleModule, "run_command", spy):
+        res = q(d, action="hold", recipient="remote.test", queue=["deferred"])
+    assert res["changed"] and res["affected"] == 3, res
+    postsuper = [c for c in calls if os.path.basename(c[0]) == "postsuper"]
+    assert len(postsuper) == 1 and postsuper[0][1:] == ["-c", str(d), "-h", "-"], postsuper
+    assert res["counts_after"]["hold"] == 4 and res["total_after"] == res["total_before"]
+    again = q(d, action="hold", recipient="remote.test", queue=["deferred"])
+    assert not again["changed"] and again["selected_count"] == 0
+    rel = q(d, action="release")
+    assert rel["affected"] == 5 or rel["counts_after"]["hold"] == 0
+    assert rel["total_after"] == 5
+    req = q(d, action="requeue", queue=["deferred"], sender="MAILER-DAEMON")
+    assert req["affected"] == 1 and req["total_after"] == 5
+
+
+def test_check_mode_lists_ids_and_changes_nothing(filled):
+    d, ids = filled
+    res = run_module("postfix_queue", {"config_dir": str(d), "action": "delete", "confirm": True,
+                                       "recipient": "remote.test"}, check=True)
+    assert res["changed"] and sorted(res["selected_ids"]) == sorted(i for i in ids if i in res["selected_ids"])
+    assert len(res["selected_ids"]) == 4
+    assert queue_ids(d) == ids
+
+
+def test_delete_needs_confirm_and_keeps_a_copy(filled, tmp_path):
+    d, ids = filled
+    refused = q(d, action="delete", sender="MAILER-DAEMON")
+    assert refused.get("failed") and "confirm" in refused["msg"]
+    assert queue_ids(d) == ids
+    res = q(d, action="delete", sender="MAILER-DAEMON", confirm=True, backup_dir=str(tmp_path))
+    assert res["affected"] == 1 and res["total_after"] == 4 and res["backed_up"] == 1
+    qid = res["selected_ids"][0]
+    saved = os.listdir(res["backup_dir"])
+    assert f"{qid}.deferred.queuefile" in saved and f"{qid}.txt" in saved
+    assert "carol@partner.test" in open(os.path.join(res["backup_dir"], qid + ".txt")).read()
+    assert qid not in queue_ids(d)
+
+
+def test_corrupt_files_are_quarantined(filled, tmp_path):
+    d, ids = filled
+    qdir = d / "queue" / "corrupt"
+    (qdir / "ABCDEF1234").write_bytes(b"\x00garbage")
+    assert q(d)["counts"]["corrupt"] == 1
+    hold = q(d, action="hold", queue=["corrupt"])
+    assert hold.get("failed")
+    res = q(d, action="delete", queue=["corrupt"], confirm=True, backup_dir=str(tmp_path))
+    assert res["quarantined"] == 1 and not (qdir / "ABCDEF1234").exists()
+    assert (open(os.path.join(res["backup_dir"], "ABCDEF1234.corrupt"), "rb").read()) == b"\x00garbage"
+    assert res["counts_after"]["deferred"] == 4
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"ids": ["ABC; rm -rf /"]}, "invalid queue ID"),
+    ({"ids": ["../../etc/passwd"]}, "invalid queue ID"),
+    ({"sender": "/(unclosed/"}, "invalid regex"),
+    ({"sender": "a" * 600}, "too long"),
+    ({"min_age": "yesterday"}, "invalid age"),
+    ({"action": "flush", "site": "example.org; reboot"}, "site"),
+    ({"qshape_queues": ["bogus"]}, "unknown queue"),
+])
+def test_hostile_input_is_refused(filled, args, message):
+    d, ids = filled
+    res = q(d, **args)
+    assert res.get("failed") and message in res["msg"], res
+    assert queue_ids(d) == ids
+
+
+def test_flush_when_postfix_is_stopped(filled):
+    d, ids = filled
+    sh("postfix", "-c", str(d), "stop")
+    listed = q(d)
+    assert listed["total_before"] == 5  # postqueue reads the queue directly
+    res = q(d, action="flush")
+    assert res.get("failed") and "not running" in res["msg"]
+    assert queue_ids(d, wait_settled=False) == ids
+
+
+def test_flush_selected_and_all(filled):
+    d, ids = filled
+    res = q(d, action="flush", recipient="partner.test")
+    assert res["changed"] and res["flush_calls"] == 1 and res["command"][1:3] in (["-c", str(d)],)
+    res = q(d, action="flush")
+    assert res["changed"] and res["command"][-1] == "-f"
+    assert sum(q(d)["counts"].values()) == 5  # still deferred by the retry transport, nothing lost
