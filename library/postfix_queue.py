@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # postfix-remedy: inspect and act on the mail queue with one postsuper call per action.
 from __future__ import annotations
 
@@ -172,9 +171,9 @@ import re
 import shutil
 import time
 
+from ansible.module_utils import postfix_queue_lib as ql
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix, with_config
-from ansible.module_utils import postfix_queue_lib as ql
 
 POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
 AFFECTED_RE = re.compile(r"postsuper: (?:Requeued|Placed on hold|Released from hold|Deleted): (\d+) messages?")

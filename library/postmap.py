@@ -27,7 +27,7 @@ options:
     description: Table type. Defaults to C(postconf -h default_database_type).
     type: str
   aliases:
-    description: The file is an aliases(5) file; build it with C(postalias) and write entries as C(key: value).
+    description: The file is an aliases(5) file; build it with C(postalias) and write entries as C(key:value) lines.
     type: bool
     default: false
   entries:

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 """Mail queue helpers: streamed `postqueue -j`, selection, qshape, queue-file lookup.
 
 `postqueue -j` is read line by line from a pipe (AnsibleModule.run_command buffers the whole

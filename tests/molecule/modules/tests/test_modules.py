@@ -1,0 +1,22 @@
+"""After converge: the module edits are in Postfix's own view and the mail is on hold, not lost."""
+from __future__ import annotations
+
+import json
+
+
+def test_postconf_edits(host, lab_host_name):
+    assert host.check_output("postconf -h smtpd_helo_required") == "yes"
+    assert "check_client_access" in host.check_output("postconf -h smtpd_client_restrictions")
+    assert host.check_output("postconf -P smtp/inet/smtpd_client_connection_count_limit").endswith("= 20")
+    assert host.run("postfix check").rc == 0
+
+
+def test_access_table_built(host, lab_host_name):
+    dbtype = host.check_output("postconf -h default_database_type")
+    assert host.check_output(f"postmap -q blocked.lab.test {dbtype}:/etc/postfix/client_access") == "REJECT lab block"
+
+
+def test_stuck_mail_is_held_not_lost(host, lab_host_name):
+    msgs = [json.loads(line) for line in host.check_output("postqueue -j").splitlines() if line.strip()]
+    held = [m for m in msgs if m["queue_name"] == "hold"]
+    assert len(held) == 3 and all(m["recipients"][0]["address"].endswith("@nowhere.test") for m in held)
