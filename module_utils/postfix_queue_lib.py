@@ -35,17 +35,24 @@ def parse_duration(text):
     return float(m.group(1)) * UNITS[m.group(2)]
 
 
+def _slash_regex(pattern):
+    """A compiled case-insensitive regex for '/.../' patterns, else None."""
+    if not (len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/")):
+        return None
+    try:
+        return re.compile(pattern[1:-1], re.IGNORECASE)
+    except re.error as exc:
+        raise SelectionError("invalid regex %s: %s" % (pattern, exc)) from exc
+
+
 def address_matcher(pattern):
     """exact address, @domain / domain, MAILER-DAEMON (null sender) or /regex/."""
     if pattern is None:
         return None
     if len(pattern) > MAX_PATTERN or any(c in pattern for c in "\n\r\x00"):
         raise SelectionError("address pattern too long or contains control characters")
-    if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
-        try:
-            rx = re.compile(pattern[1:-1], re.IGNORECASE)
-        except re.error as exc:
-            raise SelectionError("invalid regex %s: %s" % (pattern, exc)) from exc
+    rx = _slash_regex(pattern)
+    if rx is not None:
         return lambda addr: bool(rx.search(addr))
     if pattern.upper() in ("MAILER-DAEMON", "<>"):
         return lambda addr: addr in ("", "MAILER-DAEMON")
@@ -61,11 +68,8 @@ def text_matcher(pattern):
         return None
     if len(pattern) > MAX_PATTERN:
         raise SelectionError("reason pattern too long")
-    if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
-        try:
-            rx = re.compile(pattern[1:-1], re.IGNORECASE)
-        except re.error as exc:
-            raise SelectionError("invalid regex %s: %s" % (pattern, exc)) from exc
+    rx = _slash_regex(pattern)
+    if rx is not None:
         return lambda text: bool(rx.search(text))
     low = pattern.lower()
     return lambda text: low in text.lower()

@@ -1,0 +1,64 @@
+"""Pure helpers (no Postfix needed): list values, entry edits, queue selection, qshape."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from ansible.module_utils import postfix_conf as pc
+from ansible.module_utils import postfix_maps as pm
+from ansible.module_utils import postfix_queue_lib as ql
+from hypothesis import given
+from hypothesis import strategies as st
+
+token = st.from_regex(r"[a-z][a-z0-9_.:/]{0,12}", fullmatch=True)
+
+
+def test_split_list_keeps_braced_groups():
+    assert pc.split_list("a, b  c,{ x, y },d") == ["a", "b", "c", "{ x, y }", "d"]
+
+
+@given(st.lists(token, unique=True, max_size=8), st.lists(token, max_size=4), st.lists(token, max_size=3))
+def test_list_edit_never_duplicates_and_keeps_order(current, add, remove):
+    new = pc.list_edit(", ".join(current), add, remove)
+    result = pc.split_list(new) if new is not None else current
+    kept = [t for t in current if t not in remove]
+    assert [t for t in result if t in kept] == kept  # order of what stays is unchanged
+    assert all(result.count(t) == 1 for t in result if t not in current) or not add
+    for item in add:
+        assert item in result
+    for item in remove:
+        if item not in add:
+            assert item not in result
+
+
+def test_edit_entries_drops_duplicate_keys_and_keeps_comments():
+    text = "# head\na x\n  continued\nb y\na z\n"
+    new, changes = pm.edit_entries(text, {"a": "w"})
+    assert new == "# head\na\tw\nb y\n" and "remove duplicate a" in changes
+
+
+def test_selection_and_qshape():
+    now = time.time()
+    msgs = [
+        {"queue_name": "deferred", "queue_id": "AAAAA1", "arrival_time": now - 30, "message_size": 10, "sender": "",
+         "recipients": [{"address": "x@a.test", "delay_reason": "connect to a.test: Connection timed out"}]},
+        {"queue_name": "deferred", "queue_id": "AAAAA2", "arrival_time": now - 7200, "message_size": 10, "sender": "s@b.test",
+         "recipients": [{"address": "y@a.test"}, {"address": "z@c.test"}]},
+    ]
+    sel = ql.Selection(reason="/timed out/", sender="MAILER-DAEMON", now=now)
+    assert [m["queue_id"] for m in msgs if sel.matches(m)] == ["AAAAA1"]
+    shape = ql.QShape(["deferred"], now=now)
+    for m in msgs:
+        shape.add(m)
+    table = shape.table()
+    row = {r["domain"]: r["counts"] for r in table["domains"]}
+    head = table["buckets_minutes"]
+    # qshape semantics: column "5" = younger than 5 minutes, column "160" = 80 to 160 minutes
+    assert row["a.test"][head.index("T")] == 2 and row["a.test"][head.index("5")] == 1 and row["a.test"][head.index("160")] == 1
+    assert table["total"][0] == 3
+
+
+@pytest.mark.parametrize("bad", ["", "ABC/../x", "A" * 30, "1234;", "abc def"])
+def test_queue_id_validation(bad):
+    with pytest.raises(ql.SelectionError):
+        ql.validate_ids([bad])
