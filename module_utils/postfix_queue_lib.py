@@ -202,3 +202,42 @@ def find_queue_file(queue_directory, queue_name, queue_id):
         if queue_id in files:
             return os.path.join(root, queue_id)
     return None
+
+
+REASON_SHAPE = re.compile(r"\[[^\]]*\]|\d+(?:\.\d+)*|<[^>]*>")
+
+
+class Summary:
+    """Counts per queue, qshape of the deferred queue, top senders and deferral reasons."""
+
+    def __init__(self, keep_bounce_ids=10, now=None):
+        self.counts = dict.fromkeys(QUEUES, 0)
+        self.qshape = QShape(["deferred"], now=now)
+        self.senders, self.reasons = {}, {}
+        self.total = self.mailer_daemon = 0
+        self.bounce_ids, self.keep = [], keep_bounce_ids
+
+    def add(self, msg):
+        q = msg.get("queue_name")
+        self.counts[q] = self.counts.get(q, 0) + 1
+        self.total += 1
+        sender = msg.get("sender") or "MAILER-DAEMON"
+        if sender == "MAILER-DAEMON":
+            self.mailer_daemon += 1
+            if len(self.bounce_ids) < self.keep and QUEUE_ID_RE.match(msg.get("queue_id") or ""):
+                self.bounce_ids.append(msg["queue_id"])
+        if len(self.senders) < 10000 or sender in self.senders:
+            self.senders[sender] = self.senders.get(sender, 0) + 1
+        self.qshape.add(msg)
+        if q == "deferred":
+            for r in msg.get("recipients") or []:
+                reason = REASON_SHAPE.sub("#", (r.get("delay_reason") or "")[:200])
+                if reason and (len(self.reasons) < 1000 or reason in self.reasons):
+                    self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def result(self, top=10):
+        rank = lambda d: sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:top]  # noqa: E731
+        return dict(counts=self.counts, total=self.total, mailer_daemon=self.mailer_daemon,
+                    top_senders=[dict(sender=s, count=n) for s, n in rank(self.senders)],
+                    top_reasons=[dict(reason=r, count=n) for r, n in rank(self.reasons)],
+                    qshape=self.qshape.table(top=20), bounce_ids=self.bounce_ids)

@@ -1,0 +1,626 @@
+#!/usr/bin/python
+# postfix-remedy: find the cataloged Postfix faults on one host, with evidence. Read-only.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: postfix_diagnose
+short_description: Find the cataloged Postfix faults on a host (log, config, probes, queue, bounces)
+description:
+  - Gathers everything in one call and returns findings keyed by the fault IDs of the catalog
+    (C(shared/FAULTS.md)), each with C(id), C(class) (auto, opt-in, advisory), C(severity),
+    C(summary), C(evidence), C(cause) and C(fix) (documented steps plus the exact parameter
+    changes or commands a remediation would make).
+  - B(log) scans the mail log (I(log_paths), or C(maillog_file), C(/var/log/mail.log),
+    C(/var/log/maillog) with their rotated and C(.gz) siblings inside I(log_window)) in one pass
+    over big blocks, classifying every cataloged wording of Postfix 3.5 to 3.10+. With
+    I(incremental) the offset and the aggregates are kept per file identity (device and inode) in
+    I(state_file), so a re-run reads only appended bytes and a rotated file is not read again.
+  - B(config) reads C(postconf -n), C(postconf -x), C(postconf -M), C(postfix check) and the
+    unused-parameter warnings (with the closest known parameter name).
+  - B(probes) queries each nameserver of C(/etc/resolv.conf) (and compares the chroot copy),
+    checks listeners for the enabled smtpd services, the master process, TLS certificate/key files
+    (owner, mode, expiry, key match), referenced lookup tables (index missing, stale,
+    unreadable, unsupported type), SASL sockets, and DNS records (SPF, DMARC, PTR of the
+    outbound address) through the host's resolver. I(probe_outbound) also tries port 25 of the
+    MX hosts of the top deferred domains.
+  - B(queue) streams C(postqueue -j) (memory does not grow with the queue) for counts, the qshape
+    table of the deferred queue, top senders and deferral reasons, and the corrupt queue.
+  - B(bounce) parses RFC 3464 reports and Postfix bounce text from I(bounce_files) and from
+    bounces (MAILER-DAEMON) found in the queue.
+  - Correlates where the seeds show it (a dead resolver explains MX timeouts and name-service errors).
+  - Never changes Postfix, its configuration or the queue. The only file it writes is its own scan
+    state (I(state_file), mode 0600), and not in check mode. C(changed) is always false.
+version_added: "1.0.0"
+author: postfix-remedy
+options:
+  config_dir:
+    description: Postfix configuration directory (C(-c)); default is the system one.
+    type: path
+  checks:
+    description: Which evidence to gather.
+    type: list
+    elements: str
+    choices: [log, config, probes, queue, bounce]
+    default: [log, config, probes, queue, bounce]
+  log_paths:
+    description: Log files to scan (each with its rotated siblings). Default is discovered.
+    type: list
+    elements: path
+  log_window:
+    description: Only log files and lines from this period (C(30m), C(12h), C(7d)).
+    type: str
+    default: 7d
+  incremental:
+    description: Keep offsets and aggregates in I(state_file) so a re-run reads only new lines.
+    type: bool
+    default: true
+  state_file:
+    description: Where the incremental scan state lives on the host.
+    type: path
+    default: /var/lib/postfix-remedy/logscan.json
+  mask:
+    description: Mask address local parts and SASL user names in evidence.
+    type: bool
+    default: true
+  resolv_conf:
+    description: Resolver configuration to probe.
+    type: path
+    default: /etc/resolv.conf
+  resolver_timeout:
+    description: Seconds to wait for each nameserver's answer.
+    type: float
+    default: 2.0
+  dns_records:
+    description: Check SPF and DMARC records of I(domains) and the PTR of I(outbound_ip).
+    type: bool
+    default: true
+  domains:
+    description: Mail domains whose DNS records are checked. Default is C($mydomain).
+    type: list
+    elements: str
+  outbound_ip:
+    description: Outbound address for the PTR check. Default is C(smtp_bind_address), else the
+      source address of the default route; no PTR check when neither exists.
+    type: str
+  probe_outbound:
+    description: Try TCP port 25 of the MX hosts of the top deferred domains (net.port25_blocked).
+    type: bool
+    default: false
+  internal_networks:
+    description: Client networks that should be able to relay; C(Relay access denied) for them
+      is relay.access_denied. Default is private and loopback addresses.
+    type: list
+    elements: str
+  backlog:
+    description: Deferred messages at which queue.deferred_backlog is reported.
+    type: int
+    default: 1000
+  cert_days:
+    description: Report tls.cert_expiry when a certificate has fewer days left.
+    type: int
+    default: 21
+  flood_count:
+    description: Minimum messages of one sender (or MAILER-DAEMON) for a flood finding.
+    type: int
+    default: 100
+  flood_share:
+    description: Minimum share of the queue (0-1) of one sender for a flood finding.
+    type: float
+    default: 0.3
+  brute_force:
+    description: SASL failures from one client at which it is called brute force.
+    type: int
+    default: 10
+  change_window_marker:
+    description: When this file exists a change window is open, and soft_bounce/debug settings
+      are expected (written by the postfix_change_window role).
+    type: path
+    default: /var/lib/postfix-remedy/change-window.json
+  bounce_files:
+    description: Files holding bounce messages (one message, or an mbox) to analyze.
+    type: list
+    elements: path
+  bounce_from_queue:
+    description: How many bounce messages (MAILER-DAEMON) from the queue to analyze with postcat.
+    type: int
+    default: 10
+  fqdn:
+    description: This host's fully-qualified name, used in the suggested myhostname fix.
+    type: str
+notes:
+  - Supports check mode (the result is the same; the scan state is not saved).
+"""
+
+EXAMPLES = r"""
+- name: Diagnose this host
+  postfix_diagnose:
+  register: diag
+
+- name: Only configuration and probes, with a stricter backlog threshold
+  postfix_diagnose:
+    checks: [config, probes]
+    backlog: 200
+
+- name: Analyze a mailbox of bounces too
+  postfix_diagnose:
+    bounce_files: [/var/mail/postmaster]
+"""
+
+RETURN = r"""
+findings:
+  description: Findings ordered by severity; each has id, class, severity, title, summary, evidence, cause, fix, seeds.
+  returned: always
+  type: list
+  elements: dict
+ids:
+  description: The fault IDs found, sorted.
+  returned: always
+  type: list
+  elements: str
+counts:
+  description: Number of findings by class and by severity.
+  returned: always
+  type: dict
+postconf_n:
+  description: Output of C(postconf -n) as a name/value mapping (for the report and for help requests).
+  returned: when config is checked
+  type: dict
+queue:
+  description: Counts per queue, total, MAILER-DAEMON count, top senders and reasons, qshape of the deferred queue.
+  returned: when queue is checked
+  type: dict
+log:
+  description: Files scanned (mode full/incremental/cached, bytes read), line and status counts,
+    fault-looking lines and the share left unclassified with their most common shapes.
+  returned: when log is checked
+  type: dict
+probes:
+  description: Raw probe results (resolvers, master, listeners, TLS, tables, SASL, DNS records).
+  returned: when probes are checked
+  type: dict
+bounces:
+  description: Parsed bounce recipients (status, class, meaning, remote MTA reply).
+  returned: when bounce is checked
+  type: list
+  elements: dict
+errors:
+  description: Evidence that could not be gathered (the other checks still ran).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import re
+import socket
+import time
+
+from ansible.module_utils import diagnose_rules as rules
+from ansible.module_utils import dsn_parse
+from ansible.module_utils import host_probes as hp
+from ansible.module_utils import log_scan
+from ansible.module_utils import postfix_conf as pc
+from ansible.module_utils import postfix_queue_lib as ql
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.postfix_cmd import Postfix, with_config
+
+UNUSED_RE = re.compile(r"warning: (\S+): unused parameter: ([^=\s]+)=(.*)$")
+SMTPD_PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "submissions": 465}
+LOG_CANDIDATES = ("/var/log/mail.log", "/var/log/maillog", "/var/log/mail/mail.log")
+
+
+class Diagnosis:
+    def __init__(self, module):
+        self.m = module
+        self.p = module.params
+        self.pf = Postfix(module, module.params["config_dir"])
+        self.errors = []
+        self.result = dict(changed=False, findings=[], errors=self.errors)
+        self.params = {}
+
+    # -------------------------------------------------------------- config
+    def gather_config(self):
+        rc, out_n, err_n = self.pf.postconf("-n", check=False)
+        rc_x, out_x, err_x = self.pf.postconf("-x", check=False)
+        if rc != 0 or rc_x != 0:
+            self.errors.append("postconf failed: %s" % (err_n or err_x).strip()[:300])
+        explicit, self.params = pc.parse_n(out_n), pc.parse_n(out_x)
+        _, out_m, _ = self.pf.postconf("-M", check=False)
+        _, out_p, _ = self.pf.postconf("-P", check=False)
+        _, out_types, _ = self.pf.postconf("-m", check=False)
+        self.services, self.overrides = pc.parse_M(out_m), pc.parse_P(out_p)
+        self.map_types = set(out_types.split())
+        unused, seen = [], set()
+        for line in (err_n + "\n" + err_x).splitlines():
+            mm = UNUSED_RE.search(line)
+            if mm and (mm.group(1), mm.group(2)) not in seen:
+                seen.add((mm.group(1), mm.group(2)))
+                unused.append(dict(file=mm.group(1), name=mm.group(2), value=mm.group(3)))
+        ok, text = self.pf.check()
+        self.result["postconf_n"] = explicit
+        self.explicit = explicit
+        return dict(params=self.params, explicit=explicit, services=self.services, overrides=self.overrides,
+                    unused=unused, check=(ok, text))
+
+    def param(self, name, default=""):
+        return self.params.get(name, default)
+
+    # -------------------------------------------------------------- probes
+    def gather_probes(self):
+        queue_dir = self.param("queue_directory", "/var/spool/postfix")
+        chrooted = any(s.get("chroot") == "y" for s in self.services.values())
+        probes = dict(resolvers=hp.resolvers(self.p["resolv_conf"],
+                                             os.path.join(queue_dir, "etc", "resolv.conf") if chrooted else None,
+                                             timeout=self.p["resolver_timeout"], probe_name=self._probe_name()))
+        probes["master"] = hp.master_status(queue_dir)
+        probes["listening"] = hp.listening_ports()
+        probes["smtp_services"] = self._smtp_services()
+        probes["tls"] = self._tls()
+        probes["tables"] = self._tables()
+        probes["sasl"] = self._sasl(queue_dir)
+        if self.p["dns_records"]:
+            probes["dns"] = self._dns(probes["resolvers"])
+        return probes
+
+    def _probe_name(self):
+        host = self.param("myhostname")
+        return host if "." in host else "."
+
+    def _smtp_services(self):
+        disabled = set(pc.split_list(self.param("master_service_disable")))
+        out = []
+        for key, svc in self.services.items():
+            name, typ = key.rsplit("/", 1)
+            if typ != "inet" or key in disabled or typ in disabled:
+                continue
+            cmd = svc.get("command", "").split()
+            if not cmd or cmd[0] not in ("smtpd", "postscreen"):
+                continue
+            port_part = name.rsplit(":", 1)[-1]
+            port = int(port_part) if port_part.isdigit() else SMTPD_PORTS.get(port_part)
+            if port is None:
+                try:
+                    port = socket.getservbyname(port_part, "tcp")
+                except OSError:
+                    continue
+            out.append(dict(service=name, port=port))
+        return out
+
+    def _tls(self):
+        openssl = self.m.get_bin_path("openssl")
+        pairs = []
+        for role in ("smtpd", "smtp"):
+            cert = self.param(role + "_tls_cert_file")
+            key = self.param(role + "_tls_key_file") or cert
+            if not cert:
+                continue
+            if role == "smtpd" and self.param("smtpd_tls_security_level") in ("", "none") \
+                    and self.param("smtpd_use_tls") != "yes":
+                continue
+            pair = hp.tls_pair(cert, key, lambda argv: self.m.run_command(argv), openssl)
+            pair["role"] = role
+            pairs.append(pair)
+        level = self.param("smtp_tls_security_level")
+        ca = self.param("smtp_tls_CAfile")
+        if level in ("verify", "secure", "dane-only") and ca and not os.path.isfile(ca):
+            self.errors.append("smtp_tls_CAfile %s does not exist while smtp_tls_security_level = %s" % (ca, level))
+            self._untrusted_ca = ca
+        return pairs
+
+    def _tables(self):
+        values = [self.params.get(k, "") for k in self.explicit]
+        for svc in self.overrides.values():
+            values.extend(svc.values())
+        owner = self.param("mail_owner", "postfix")
+        out = []
+        for typ, path in hp.table_refs(values):
+            if self.map_types and typ not in self.map_types:
+                out.append(dict(type=typ, source=path, problem="unknown",
+                                detail="%s is not in postconf -m (%s)" % (typ, " ".join(sorted(self.map_types)))))
+                continue
+            out.append(hp.table_state(typ, path, owner, lambda x: x))
+        return out
+
+    def _sasl(self, queue_dir):
+        users = []
+        if self.param("smtpd_sasl_auth_enable") == "yes":
+            users.append(("main.cf", self.param("smtpd_sasl_type"), self.param("smtpd_sasl_path")))
+        for svc, over in self.overrides.items():
+            if over.get("smtpd_sasl_auth_enable") == "yes":
+                users.append((svc, over.get("smtpd_sasl_type", self.param("smtpd_sasl_type")),
+                              over.get("smtpd_sasl_path", self.param("smtpd_sasl_path"))))
+        out, seen = [], set()
+        for where, typ, path in users:
+            if (typ, path) in seen:
+                continue
+            seen.add((typ, path))
+            if typ == "dovecot":
+                sock = path if path.startswith("/") else os.path.join(queue_dir, path)
+                info = hp.file_info(sock)
+                out.append(dict(type="dovecot", used_by=where, socket=sock, ok=bool(info.get("is_socket")),
+                                detail="not a socket" if info["exists"] else info.get("error")))
+            elif typ == "cyrus" and self._saslauthd_wanted(path):
+                socks = ["/var/run/saslauthd/mux", "/run/saslauthd/mux", os.path.join(queue_dir, "var/run/saslauthd/mux")]
+                live = [s for s in socks if hp.file_info(s).get("is_socket")]
+                out.append(dict(type="saslauthd", used_by=where, socket=socks[0], candidates=socks, ok=bool(live),
+                                detail="none of %s is a socket" % ", ".join(socks)))
+        return out
+
+    def _saslauthd_wanted(self, name):
+        conf_dir = self.pf.config_dir or "/etc/postfix"
+        for d in (os.path.join(conf_dir, "sasl"), "/etc/sasl2", "/usr/lib/sasl2", "/usr/lib64/sasl2"):
+            try:
+                with open(os.path.join(d, (name or "smtpd") + ".conf")) as fh:
+                    return bool(re.search(r"^\s*pwcheck_method:\s*saslauthd", fh.read(), re.M))
+            except OSError:
+                continue
+        return False
+
+    def _dns(self, resolvers):
+        from ansible.module_utils.dns_probe import Resolver, ptr_name
+        live = [s["address"] for s in resolvers.get("servers", []) if s["answers"]]
+        if not live:
+            return dict(skipped="no resolver answers")
+        res = Resolver(live, timeout=self.p["resolver_timeout"])
+        domains = self.p["domains"] or [self.param("mydomain")]
+        out = dict(domains={}, outbound_ips=[])
+        for dom in [d for d in domains if d and "." in d]:
+            txt, rcode = res.lookup(dom, "TXT")
+            dmarc, _ = res.lookup("_dmarc." + dom, "TXT")
+            mx, _ = res.lookup(dom, "MX")
+            rec = dict(txt=txt, mx=[dict(pref=p, host=h) for p, h in mx or []], rcode=rcode)
+            if txt is not None:
+                rec["spf"] = [t for t in txt if t.lower().startswith("v=spf1")]
+            if dmarc is not None:
+                rec["dmarc"] = [t for t in dmarc if t.lower().startswith("v=dmarc1")]
+            out["domains"][dom] = rec
+        ip = self.p["outbound_ip"] or self.param("smtp_bind_address") or _route_source()
+        if ip:
+            out["outbound_ips"] = [ip]
+            names, _ = res.lookup(ptr_name(ip), "PTR")
+            expected = self.param("myhostname")
+            names = [n.rstrip(".").lower() for n in names or []]
+            out["ptr"] = dict(ip=ip, ptr_name=ptr_name(ip), names=names, expected=expected, checked=True,
+                              match=expected.lower().rstrip(".") in names)
+        return out
+
+    def outbound_probe(self, queue, resolvers):
+        from ansible.module_utils.dns_probe import Resolver
+        live = [s["address"] for s in resolvers.get("servers", []) if s["answers"]]
+        if not live:
+            return None
+        res = Resolver(live, timeout=self.p["resolver_timeout"])
+        targets = []
+        for d in (queue.get("qshape", {}).get("domains") or [])[:3]:
+            mx, _ = res.lookup(d["domain"], "MX")
+            hosts = [h for _p, h in sorted(mx or [])][:2] or [d["domain"]]
+            for h in hosts:
+                addrs, _ = res.lookup(h, "A")
+                for a in (addrs or [])[:1]:
+                    outcome, ms = hp.tcp_connect(a, 25, 5.0)
+                    targets.append(dict(domain=d["domain"], host=h, address=a, outcome=_norm_outcome(outcome), ms=ms))
+        return dict(targets=targets)
+
+    # -------------------------------------------------------------- queue
+    def gather_queue(self):
+        summary = ql.Summary(keep_bounce_ids=self.p["bounce_from_queue"])
+        argv = with_config([self.pf.bin("postqueue"), "-j"], self.pf.config_dir)
+        rc, err, bad = ql.stream(argv, summary.add)
+        out = summary.result()
+        if rc != 0:
+            out["error"] = "postqueue -j failed (rc=%d): %s" % (rc, err.strip()[:300])
+            self.errors.append(out["error"])
+        out["unparsable_lines"] = bad
+        queue_dir = self.param("queue_directory", "/var/spool/postfix")
+        out["corrupt"] = ql.corrupt_files(queue_dir)
+        out["counts"]["corrupt"] = len(out["corrupt"])
+        return out
+
+    # -------------------------------------------------------------- log
+    def gather_log(self):
+        window = ql.parse_duration(self.p["log_window"])
+        since = time.time() - window
+        maillog = self.param("maillog_file")
+        bases = list(self.p["log_paths"] or [])
+        if not bases:
+            if maillog.startswith("/") and not maillog.startswith("/dev/"):
+                bases.append(maillog)
+            bases.extend(LOG_CANDIDATES)
+        paths = log_scan.discover(bases, window_start=since)
+        if not paths:
+            return dict(files=[], note="no mail log file found (journald-only host? set maillog_file)"), log_scan.new_agg()
+        state = log_scan.load_state(self.p["state_file"]) if self.p["incremental"] else None
+        new_state, agg, infos = log_scan.scan(paths, state, since=since, masked=self.p["mask"])
+        if self.p["incremental"] and not self.m.check_mode:
+            try:
+                log_scan.save_state(self.p["state_file"], new_state)
+            except OSError as exc:
+                self.errors.append("cannot save scan state %s: %s" % (self.p["state_file"], exc))
+        shapes = sorted(agg["unclassified_shapes"].values(), key=lambda r: -r["count"])[:10]
+        info = dict(files=infos, lines=agg["lines"], bytes=agg["bytes"], status=agg["status"], faultish=agg["faultish"],
+                    unclassified=agg["unclassified"],
+                    unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
+                    unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
+                    skipped_old=agg["skipped_old"], window_seconds=window)
+        return info, agg
+
+    # -------------------------------------------------------------- bounces
+    def gather_bounces(self, queue):
+        records, sources = [], []
+        for path in self.p["bounce_files"] or []:
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read(50 * 1024 * 1024)
+            except OSError as exc:
+                self.errors.append("cannot read %s: %s" % (path, exc.strerror))
+                continue
+            for i, msg in enumerate(dsn_parse.split_mbox(data)):
+                parsed = dsn_parse.parse_message(msg)
+                if parsed["is_bounce"]:
+                    sources.append("%s#%d" % (path, i))
+                    records.extend(parsed["recipients"])
+        for qid in (queue or {}).get("bounce_ids", []):
+            rc, out, _ = self.pf.run(["postcat", "-bh", "-q", qid], check=False)
+            if rc == 0:
+                parsed = dsn_parse.parse_message(out)
+                if parsed["is_bounce"]:
+                    sources.append("queue:" + qid)
+                    records.extend(parsed["recipients"])
+        if self.p["mask"]:
+            for r in records:
+                if r.get("recipient"):
+                    r["recipient"] = log_scan.mask(r["recipient"])
+                if r.get("diagnostic"):
+                    r["diagnostic"] = log_scan.mask(r["diagnostic"])
+        return records, sources
+
+    # -------------------------------------------------------------- run
+    def run(self):
+        checks = set(self.p["checks"])
+        opts = dict(backlog=self.p["backlog"], cert_days=self.p["cert_days"], bounce_flood=self.p["flood_count"],
+                    sender_flood=self.p["flood_count"], flood_share=self.p["flood_share"],
+                    brute_force=self.p["brute_force"], internal_networks=self.p["internal_networks"] or [],
+                    change_window_open=os.path.exists(self.p["change_window_marker"]), fqdn=self.p["fqdn"])
+        findings = []
+        config = self.gather_config()  # always: every other check needs the parameters
+        if "config" in checks:
+            findings += rules.config_findings(config, opts)
+        queue = None
+        if "queue" in checks or "bounce" in checks or self.p["probe_outbound"]:
+            queue = self.gather_queue()
+            if "queue" in checks:
+                self.result["queue"] = {k: v for k, v in queue.items() if k != "bounce_ids"}
+                findings += rules.queue_findings(queue, opts)
+        if "probes" in checks:
+            probes = self.gather_probes()
+            if self.p["probe_outbound"] and queue:
+                probes["outbound"] = self.outbound_probe(queue, probes["resolvers"])
+            probes["listening"] = {str(k): v for k, v in probes["listening"].items() if k in (25, 465, 587)}
+            self.result["probes"] = probes
+            findings += rules.probe_findings(dict(probes, listening={int(k): v for k, v in probes["listening"].items()}), opts)
+            if getattr(self, "_untrusted_ca", None):
+                from ansible.module_utils.fault_catalog import make_finding
+                findings.append(make_finding("tls.untrusted_issuer", "smtp_tls_CAfile %s does not exist" % self._untrusted_ca,
+                                             evidence=dict(smtp_tls_CAfile=self._untrusted_ca),
+                                             fix=dict(params={"smtp_tls_CAfile": _system_ca_bundle()})))
+        if "log" in checks:
+            info, agg = self.gather_log()
+            self.result["log"] = info
+            findings += _merge_log(findings, rules.log_findings(agg, opts))
+        if "bounce" in checks:
+            records, sources = self.gather_bounces(queue)
+            self.result["bounces"] = records
+            findings += rules.bounce_findings(records, sources)
+        findings = rules.correlate(findings)
+        self.result["findings"] = findings
+        self.result["ids"] = sorted({f["id"] for f in findings})
+        counts = dict(by_class={}, by_severity={}, total=len(findings))
+        for f in findings:
+            counts["by_class"][f["class"]] = counts["by_class"].get(f["class"], 0) + 1
+            counts["by_severity"][f["severity"]] = counts["by_severity"].get(f["severity"], 0) + 1
+        self.result["counts"] = counts
+        return self.result
+
+
+def _merge_log(existing, log_found):
+    """A log finding for an ID a probe already reported is folded into it as extra evidence."""
+    by_id = {f["id"]: f for f in existing}
+    fresh = []
+    for f in log_found:
+        if f["id"] in by_id:
+            by_id[f["id"]]["evidence"]["log"] = f["evidence"]
+        else:
+            fresh.append(f)
+    return fresh
+
+
+def _norm_outcome(outcome):
+    if outcome in ("open", "refused", "timeout"):
+        return outcome
+    if "unreachable" in outcome.lower() or "no route" in outcome.lower():
+        return "timeout"  # a blocked path, as far as delivery is concerned
+    return outcome
+
+
+def _route_source():
+    """Source address the kernel would use for the default route (UDP connect sends nothing)."""
+    for family, target in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            s.connect((target, 9))
+            addr = s.getsockname()[0]
+            if addr and not addr.startswith("127.") and addr != "::1":
+                return addr
+        except OSError:
+            continue
+        finally:
+            s.close()
+    return None
+
+
+def _system_ca_bundle():
+    for path in ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"):
+        if os.path.isfile(path):
+            return path
+    return "/etc/ssl/certs/ca-certificates.crt"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            config_dir=dict(type="path"),
+            checks=dict(type="list", elements="str", default=["log", "config", "probes", "queue", "bounce"],
+                        choices=["log", "config", "probes", "queue", "bounce"]),
+            log_paths=dict(type="list", elements="path"),
+            log_window=dict(type="str", default="7d"),
+            incremental=dict(type="bool", default=True),
+            state_file=dict(type="path", default="/var/lib/postfix-remedy/logscan.json"),
+            mask=dict(type="bool", default=True),
+            resolv_conf=dict(type="path", default="/etc/resolv.conf"),
+            resolver_timeout=dict(type="float", default=2.0),
+            dns_records=dict(type="bool", default=True),
+            domains=dict(type="list", elements="str"),
+            outbound_ip=dict(type="str"),
+            probe_outbound=dict(type="bool", default=False),
+            internal_networks=dict(type="list", elements="str"),
+            backlog=dict(type="int", default=1000),
+            cert_days=dict(type="int", default=21),
+            flood_count=dict(type="int", default=100),
+            flood_share=dict(type="float", default=0.3),
+            brute_force=dict(type="int", default=10),
+            change_window_marker=dict(type="path", default="/var/lib/postfix-remedy/change-window.json"),
+            bounce_files=dict(type="list", elements="path"),
+            bounce_from_queue=dict(type="int", default=10),
+            fqdn=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        ql.parse_duration(p["log_window"])
+    except ql.SelectionError as exc:
+        module.fail_json(msg="log_window: %s" % exc)
+    except ValueError as exc:
+        module.fail_json(msg="log_window: %s" % exc)
+    if not 0.1 <= p["resolver_timeout"] <= 30:
+        module.fail_json(msg="resolver_timeout must be between 0.1 and 30 seconds")
+    if not 0 < p["flood_share"] <= 1:
+        module.fail_json(msg="flood_share must be in (0, 1]")
+    if p["outbound_ip"]:
+        import ipaddress
+        try:
+            ipaddress.ip_address(p["outbound_ip"])
+        except ValueError:
+            module.fail_json(msg="outbound_ip %r is not an IP address" % p["outbound_ip"])
+    for net in p["internal_networks"] or []:
+        import ipaddress
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            module.fail_json(msg="internal_networks: %r is not a network" % net)
+    module.exit_json(**Diagnosis(module).run())
+
+
+if __name__ == "__main__":
+    main()

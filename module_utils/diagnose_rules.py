@@ -1,0 +1,417 @@
+"""Turn gathered facts into findings keyed by the catalog IDs, then correlate them.
+
+Each `*_findings` function reads one part of the facts the module gathered (config, probes,
+queue, log aggregate, bounces) and returns findings made with fault_catalog.make_finding.
+`correlate` links symptoms to a root cause where the seeds show it (004: relay timeouts and
+name-service errors with a dead resolver are the resolver's fault).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import ipaddress
+import re
+
+from ansible.module_utils import postfix_conf as pc
+from ansible.module_utils.fault_catalog import make_finding
+
+UNAUTH = ("reject_unauth_destination", "defer_unauth_destination")
+PERMITS_BEFORE_OK = ("permit_mynetworks", "permit_sasl_authenticated", "permit_tls_clientcerts",
+                     "permit_tls_all_clientcerts", "permit_auth_destination", "check_policy_service")
+SAFE_RELAY = "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
+
+
+def _iso(ts):
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if ts else None
+
+
+def _top(counts, n=10):
+    return [dict(value=k, count=v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+# ------------------------------------------------------------------ config
+def restriction_is_safe(value):
+    """True when the list rejects unauthorized destinations before any unconditional permit."""
+    for token in pc.split_list(value or ""):
+        word = token.split()[0] if token.split() else token
+        if word in UNAUTH:
+            return True
+        if word == "permit":
+            return False
+    return False
+
+
+def open_relay(params):
+    relay = params.get("smtpd_relay_restrictions", "")
+    rcpt = params.get("smtpd_recipient_restrictions", "")
+    reasons = []
+    if not (restriction_is_safe(relay) or restriction_is_safe(rcpt)):
+        reasons.append("neither smtpd_relay_restrictions (%r) nor smtpd_recipient_restrictions (%r) rejects "
+                       "unauthorized destinations" % (relay, rcpt))
+    for net in pc.split_list(params.get("mynetworks", "")):
+        try:
+            n = ipaddress.ip_network(net.strip("[]").replace("]/", "/"), strict=False)
+        except ValueError:
+            continue
+        if n.prefixlen == 0:
+            reasons.append("mynetworks contains %s (the whole Internet)" % net)
+    return reasons
+
+
+def closest_param(name, known):
+    hits = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return hits[0] if hits else None
+
+
+def _size(params, name):
+    try:
+        return int(params.get(name, "0") or 0)
+    except ValueError:
+        return None
+
+
+def config_findings(c, opts):
+    """c: dict(params=effective, explicit=postconf -n, services=-M, overrides=-P, unused=[...], check=(ok,text))."""
+    out = []
+    params, explicit = c["params"], c["explicit"]
+    reasons = open_relay(params)
+    if reasons:
+        out.append(make_finding("relay.open_relay", "; ".join(reasons),
+                                evidence=dict(smtpd_relay_restrictions=params.get("smtpd_relay_restrictions"),
+                                              smtpd_recipient_restrictions=params.get("smtpd_recipient_restrictions"),
+                                              mynetworks=params.get("mynetworks")),
+                                fix=dict(params={"smtpd_relay_restrictions": SAFE_RELAY})))
+    window = opts.get("change_window_open")
+    if params.get("soft_bounce", "no").lower() == "yes" and not window:
+        out.append(make_finding("config.soft_bounce_on", "soft_bounce = yes and no change window is open: "
+                                "permanent errors are being deferred", evidence=dict(soft_bounce="yes"),
+                                fix=dict(params={"soft_bounce": "no"})))
+    verbose = sorted(k for k, svc in c["services"].items() if re.search(r"(^|\s)-v+(\s|$)", pc.strip_o(svc.get("command", ""))))
+    debug_peers = params.get("debug_peer_list", "").strip()
+    if (verbose or debug_peers) and not window:
+        parts = []
+        if verbose:
+            parts.append("-v on master.cf service(s) %s" % ", ".join(verbose))
+        if debug_peers:
+            parts.append("debug_peer_list = %s" % debug_peers)
+        out.append(make_finding("config.debug_left_on", "Verbose logging left on: " + "; ".join(parts),
+                                evidence=dict(verbose_services=verbose, debug_peer_list=debug_peers),
+                                fix=dict(params={"debug_peer_list": ""} if debug_peers else {},
+                                         master_args_absent={s: ["-v"] for s in verbose})))
+    mbox, msg = _size(params, "mailbox_size_limit"), _size(params, "message_size_limit")
+    if mbox and msg and mbox < msg:
+        out.append(make_finding("config.mailbox_lt_message", "mailbox_size_limit (%d) < message_size_limit (%d)" % (mbox, msg),
+                                evidence=dict(mailbox_size_limit=mbox, message_size_limit=msg),
+                                fix=dict(params={"mailbox_size_limit": str(msg)})))
+    host = params.get("myhostname", "")
+    if not _valid_fqdn(host):
+        out.append(make_finding("service.hostname_invalid", "myhostname %r is not a fully-qualified host name" % host,
+                                evidence=dict(myhostname=host, explicit="myhostname" in explicit),
+                                fix=dict(params={"myhostname": opts.get("fqdn") or "<FQDN of this host>"})))
+    if c.get("unused"):
+        items = []
+        known = list(params)
+        for w in c["unused"]:
+            items.append(dict(file=w["file"], name=w["name"], value=w["value"], closest=closest_param(w["name"], known)))
+        names = ", ".join("%s%s" % (i["name"], " (did you mean %s?)" % i["closest"] if i["closest"] else "") for i in items)
+        out.append(make_finding("config.unused_parameter", "Unused parameter(s): " + names, evidence=dict(parameters=items),
+                                fix=dict(remove=[i["name"] for i in items if i["file"].endswith("main.cf")])))
+    ok, text = c["check"]
+    if not ok or text.strip():
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        perms = [ln for ln in lines if re.search(r"not owned by|group or other writable|bad permissions|not a directory", ln)]
+        out.append(make_finding("service.check_fails", "postfix check %s: %s" % ("failed" if not ok else "warns", (lines or ["(no output)"])[0]),
+                                evidence=dict(ok=ok, output=lines[:20], ownership_drift=len(perms)),
+                                cls="auto" if perms and len(perms) == len(lines) else "advisory",
+                                fix=dict(commands=["postfix set-permissions"] if perms else [])))
+    return out
+
+
+HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def _valid_fqdn(name):
+    labels = (name or "").rstrip(".").split(".")
+    return len(labels) >= 2 and all(HOST_LABEL.match(lb) for lb in labels) and not labels[-1].isdigit()
+
+
+# ------------------------------------------------------------------ probes
+def probe_findings(p, opts):
+    """p: dict(resolvers, master, listening, smtp_services, tls, tables, sasl, dns, outbound)."""
+    out = []
+    r = p.get("resolvers") or {}
+    dead = [s for s in r.get("servers", []) if not s["answers"]]
+    alive = [s for s in r.get("servers", []) if s["answers"]]
+    chroot = r.get("chroot") or {}
+    chroot_dead = []
+    if chroot.get("exists") and chroot.get("servers") is not None:
+        live = {s["address"] for s in alive}
+        chroot_dead = [a for a in chroot["servers"] if a not in live]
+    chroot_bad = bool(chroot.get("exists") and chroot.get("same") is False)
+    if dead or chroot_bad:
+        what = []
+        if dead:
+            what.append("%d of %d nameservers in %s do not answer (%s)" % (
+                len(dead), len(r["servers"]), r["path"], ", ".join("%s: %s" % (s["address"], s["error"]) for s in dead)))
+        if chroot_bad:
+            what.append("the chroot copy %s differs from %s" % (chroot["path"], r["path"]))
+        out.append(make_finding(
+            "dns.resolver_dead", "; ".join(what),
+            severity="critical" if dead and not alive else None,
+            evidence=dict(servers=r["servers"], chroot=chroot, first_is_dead=bool(r["servers"]) and not r["servers"][0]["answers"]),
+            fix=dict(remove_nameservers=[s["address"] for s in dead], keep_nameservers=[s["address"] for s in alive],
+                     chroot_dead_nameservers=chroot_dead, resync_chroot=chroot_bad or bool(dead and chroot.get("exists")),
+                     can_fix=bool(alive), restart=True,
+                     note=None if alive else "no nameserver answers: the fix would leave none, so it is not applied")))
+    m = p.get("master")
+    if m is not None and not m["running"]:
+        out.append(make_finding("service.not_running", "The Postfix master is not running (pid file %s%s)" % (
+            m["pid_file"], ", pid %s is gone" % m["pid"] if m["pid"] else " missing"), evidence=m,
+            fix=dict(commands=["postfix check", "postfix start"])))
+    if m and m["running"]:
+        missing = []
+        for svc in p.get("smtp_services", []):
+            if svc["port"] not in (p.get("listening") or {}):
+                missing.append(svc)
+        if missing:
+            out.append(make_finding("net.connection_refused", "Nothing listens on %s although master.cf enables %s" % (
+                ", ".join(str(s["port"]) for s in missing), ", ".join(s["service"] for s in missing)),
+                evidence=dict(expected=missing, listening=sorted(p.get("listening", {}))),
+                fix=dict(scope="local", commands=["postfix check", "postfix reload"])))
+    for pair in p.get("tls", []):
+        out.extend(_tls_findings(pair, opts))
+    for t in p.get("tables", []):
+        prob = t.get("problem")
+        if prob == "missing_index":
+            out.append(make_finding("maps.missing_db", "%s:%s has no index (%s)" % (t["type"], t["source"], t.get("detail")),
+                                    evidence=t, fix=dict(postmap=["%s:%s" % (t["type"], t["source"])])))
+        elif prob == "stale_index":
+            out.append(make_finding("maps.stale_db", "%s:%s: %s" % (t["type"], t["source"], t.get("detail")), evidence=t,
+                                    fix=dict(postmap=["%s:%s" % (t["type"], t["source"])])))
+        elif prob == "unreadable_index":
+            out.append(make_finding("maps.db_permission", t.get("detail"), evidence=t,
+                                    fix=dict(files={i: dict(owner="root", group="postfix", mode="0644") for i in t["indexes"]})))
+        elif prob == "unknown":
+            out.append(make_finding("maps.unsupported_type", "table type %s: (used for %s) is not known" % (t["type"], t["source"]),
+                                    evidence=t))
+    for s in p.get("sasl", []):
+        if s.get("ok"):
+            continue
+        fid = "sasl.dovecot_socket" if s["type"] == "dovecot" else "sasl.saslauthd_down"
+        out.append(make_finding(fid, "SASL socket %s is missing (%s)" % (s["socket"], s.get("detail", "")), evidence=s,
+                                fix=dict(service="dovecot" if s["type"] == "dovecot" else "saslauthd")))
+    d = p.get("dns") or {}
+    if d.get("ptr") is not None and d["ptr"].get("checked"):
+        ptr = d["ptr"]
+        if not ptr.get("match"):
+            out.append(make_finding("dns.ptr_mismatch", "PTR of %s is %s, expected %s" % (
+                ptr["ip"], ", ".join(ptr.get("names") or []) or "missing", ptr["expected"]), evidence=ptr,
+                fix=dict(publish="%s PTR %s." % (ptr.get("ptr_name"), ptr["expected"]))))
+    for dom, rec in (d.get("domains") or {}).items():
+        if rec.get("spf") == []:
+            out.append(make_finding("auth.spf_permerror", "%s publishes no SPF record" % dom, evidence=dict(domain=dom, txt=rec.get("txt")),
+                                    fix=dict(publish='%s TXT "v=spf1 %s -all"' % (dom, " ".join("ip4:%s" % ip for ip in d.get("outbound_ips", [])) or "mx"))))
+        elif rec.get("spf") and len(rec["spf"]) > 1:
+            out.append(make_finding("auth.spf_permerror", "%s publishes %d SPF records (permerror)" % (dom, len(rec["spf"])),
+                                    evidence=dict(domain=dom, spf=rec["spf"])))
+        if rec.get("dmarc") == []:
+            out.append(make_finding("auth.dmarc_missing", "_dmarc.%s has no DMARC record" % dom, evidence=dict(domain=dom),
+                                    fix=dict(publish='_dmarc.%s TXT "v=DMARC1; p=none; rua=mailto:postmaster@%s"' % (dom, dom))))
+    ob = p.get("outbound")
+    if ob and ob.get("targets"):
+        outcomes = [t["outcome"] for t in ob["targets"]]
+        if all(o == "timeout" for o in outcomes):
+            out.append(make_finding("net.port25_blocked", "DNS works, but port 25 of every tested MX times out (%d hosts)" % len(outcomes),
+                                    evidence=ob))
+        elif all(o in ("timeout", "refused") for o in outcomes) and "refused" in outcomes:
+            out.append(make_finding("net.connection_refused", "Every tested MX refuses or times out on port 25", evidence=ob,
+                                    cls="advisory", fix=dict(scope="remote")))
+    return out
+
+
+def _tls_findings(pair, opts):
+    out = []
+    cert, key = pair.get("cert"), pair.get("key")
+    label = pair.get("role", "smtpd")
+    missing = [f["path"] for f in (cert, key) if f and not f["exists"]]
+    if missing:
+        out.append(make_finding("tls.cert_unreadable", "%s TLS file(s) missing: %s" % (label, ", ".join(missing)),
+                                evidence=pair, cls="advisory"))
+        return out
+    if key and key["exists"] and (key["owner"] != "root" or int(key["mode"], 8) & 0o077):
+        out.append(make_finding("tls.cert_unreadable", "%s key %s is %s:%s mode %s (want root, 0600)" % (
+            label, key["path"], key["owner"], key["group"], key["mode"]), evidence=pair,
+            fix=dict(files={key["path"]: dict(owner="root", mode="0600")})))
+    if cert and cert["exists"] and not int(cert["mode"], 8) & 0o444:
+        out.append(make_finding("tls.cert_unreadable", "%s certificate %s is not readable (mode %s)" % (label, cert["path"], cert["mode"]),
+                                evidence=pair, fix=dict(files={cert["path"]: dict(mode="0644")})))
+    for err in pair.get("errors", []):
+        out.append(make_finding("tls.cert_unreadable", err, evidence=pair, cls="advisory"))
+    days = pair.get("days_left")
+    if days is not None and days < opts.get("cert_days", 21):
+        out.append(make_finding("tls.cert_expiry", "%s certificate %s %s" % (
+            label, cert["path"], "expired %d days ago" % -days if days < 0 else "expires in %d days" % days),
+            severity="critical" if days < 0 else "high", evidence=dict(cert=cert["path"], days_left=days, not_after=_iso(pair.get("not_after")))))
+    if pair.get("key_matches") is False:
+        out.append(make_finding("tls.cert_expiry", "%s key %s does not belong to certificate %s" % (label, key["path"], cert["path"]),
+                                severity="critical", evidence=dict(cert=cert["path"], key=key["path"], key_matches=False)))
+    return out
+
+
+# ------------------------------------------------------------------ queue
+def queue_findings(q, opts):
+    out = []
+    if not q or q.get("error"):
+        return out
+    deferred = q["counts"].get("deferred", 0)
+    if deferred >= opts.get("backlog", 1000):
+        out.append(make_finding("queue.deferred_backlog", "%d messages deferred (threshold %d)" % (deferred, opts.get("backlog", 1000)),
+                                evidence=dict(counts=q["counts"], top_domains=q["qshape"]["domains"][:10], top_reasons=q.get("top_reasons", [])),
+                                fix=dict(flush_sites=[d["domain"] for d in q["qshape"]["domains"][:10]])))
+    if q.get("corrupt"):
+        out.append(make_finding("queue.corrupt_files", "%d file(s) in the corrupt queue" % len(q["corrupt"]),
+                                evidence=dict(files=q["corrupt"][:20])))
+    total = q.get("total", 0)
+    bounces = q.get("mailer_daemon", 0)
+    if total and bounces >= opts.get("bounce_flood", 100) and bounces / total >= opts.get("flood_share", 0.3):
+        out.append(make_finding("queue.bounce_flood", "%d of %d queued messages are bounces (MAILER-DAEMON)" % (bounces, total),
+                                evidence=dict(mailer_daemon=bounces, total=total)))
+    for s in q.get("top_senders", []):
+        if s["sender"] == "MAILER-DAEMON":
+            continue
+        if total and s["count"] >= opts.get("sender_flood", 100) and s["count"] / total >= opts.get("flood_share", 0.3):
+            out.append(make_finding("queue.sender_flood", "Sender %s holds %d of %d queued messages" % (s["sender"], s["count"], total),
+                                    evidence=dict(sender=s["sender"], count=s["count"], total=total),
+                                    fix=dict(hold_sender=s["sender"])))
+    return out
+
+
+# ------------------------------------------------------------------ log
+# Where "internal clients" live when the operator declared no networks (RFC 1918, loopback, ULA).
+INTERNAL_DEFAULT = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8",
+                                                      "::1/128", "fc00::/7")]
+
+
+def _private(ip):
+    return _in_nets(ip, INTERNAL_DEFAULT)
+
+
+def _in_nets(ip, nets):
+    try:
+        a = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(a in n for n in nets)
+
+
+def log_findings(agg, opts):
+    out = []
+    nets = []
+    for n in opts.get("internal_networks") or []:
+        try:
+            nets.append(ipaddress.ip_network(n, strict=False))
+        except ValueError:
+            continue
+    for fid, rec in sorted(agg.get("ids", {}).items()):
+        groups = rec.get("groups", {})
+        ev = dict(count=rec["count"], first=_iso(rec["first"]), last=_iso(rec["last"]), samples=rec["samples"],
+                  top={k: _top(v) for k, v in groups.items()})
+        cls = None
+        severity = None
+        summary = "%d log line(s)" % rec["count"]
+        if fid == "relay.access_denied":
+            ips = groups.get("ip", {})
+            internal = {ip: n for ip, n in ips.items() if (_in_nets(ip, nets) if nets else _private(ip))}
+            if not internal:
+                continue  # relay attempts from outside are the server doing its job
+            ev["internal_clients"] = _top(internal)
+            summary = "%d relay denial(s) for %d internal client(s)" % (sum(internal.values()), len(internal))
+        elif fid == "rbl.listed":
+            inbound = groups.get("rbl", {})
+            outbound = groups.get("domain", {})
+            if outbound:
+                severity = "high"
+                summary = "Our mail was refused by RBL(s): %s" % ", ".join(sorted(outbound))
+            else:
+                severity = "low"
+                summary = "%d client(s) rejected by RBL(s) %s" % (sum(inbound.values()), ", ".join(sorted(inbound)))
+        elif fid == "sasl.auth_failed":
+            ips = groups.get("ip", {})
+            brute = {ip: n for ip, n in ips.items() if n >= opts.get("brute_force", 10)}
+            if brute:
+                severity = "high"
+                ev["brute_force_clients"] = _top(brute)
+            summary = "%d SASL authentication failure(s) from %d client(s)" % (rec["count"], len(ips))
+        elif fid in ("dns.mx_connect_timeout", "net.connection_refused"):
+            dests = groups.get("dest", {})
+            summary = "%d connection(s) %s to %d destination(s): %s" % (
+                rec["count"], "timed out" if fid.startswith("dns") else "refused", len(dests),
+                ", ".join("%s (%d)" % (d["value"], d["count"]) for d in _top(dests, 4)))
+            if fid == "net.connection_refused":
+                cls = "advisory"
+        elif fid == "dns.name_service_error":
+            summary = "%d DNS lookup failure(s) for %s" % (rec["count"], ", ".join(d["value"] for d in _top(groups.get("domain", {}), 4)))
+        elif fid.startswith("maps.") or fid == "tls.cert_unreadable":
+            files = groups.get("file", {})
+            if files:
+                summary = "%d log line(s) about %s" % (rec["count"], ", ".join(sorted(files)))
+        elif fid == "config.unused_parameter":
+            summary = "Logged unused parameter(s): %s" % ", ".join(sorted(groups.get("param", {})))
+        out.append(make_finding(fid, summary, evidence=ev, cls=cls, severity=severity, source="log"))
+    rotation = mx_rotation(agg)
+    if rotation:
+        out.append(rotation)
+    return out
+
+
+def mx_rotation(agg):
+    """Several distinct MX hosts of one destination timing out (002): from the timeout counters."""
+    rec = agg.get("ids", {}).get("dns.mx_connect_timeout")
+    if not rec:
+        return None
+    hosts = {}
+    for dest in rec.get("groups", {}).get("dest", {}):
+        name = dest.split("[", 1)[0]
+        parent = name.split(".", 1)[1] if "." in name else name
+        hosts.setdefault(parent, set()).add(name)
+    rotating = {p: sorted(h) for p, h in hosts.items() if len(h) >= 2}
+    if not rotating:
+        return None
+    return make_finding("timeout.mx_rotation", "Several hosts time out in turn: " + "; ".join(
+        "%s (%s)" % (p, ", ".join(h)) for p, h in sorted(rotating.items())), evidence=dict(groups=rotating), source="log")
+
+
+# ------------------------------------------------------------------ bounces
+def bounce_findings(records, sources):
+    if not records:
+        return []
+    from ansible.module_utils.dsn_parse import summarize  # local: only needed with bounces
+    s = summarize(records)
+    return [make_finding("bounce.dsn", "%d bounced recipient(s): %s" % (s["total"], ", ".join(
+        "%s x%d" % (k, v) for k, v in sorted(s["by_status"].items(), key=lambda kv: -kv[1])[:5])),
+        evidence=dict(summary=s, recipients=records[:20], sources=sources[:20]))]
+
+
+# ------------------------------------------------------------------ correlation
+SYMPTOMS_OF_DNS = ("dns.mx_connect_timeout", "dns.name_service_error", "timeout.end_of_data", "timeout.mx_rotation",
+                   "queue.deferred_backlog")
+
+
+def correlate(findings):
+    """Mark symptoms explained by a root cause; order findings by severity then ID."""
+    ids = {f["id"] for f in findings}
+    if "dns.resolver_dead" in ids:
+        explained = sorted(i for i in ids if i in SYMPTOMS_OF_DNS)
+        for f in findings:
+            if f["id"] in explained:
+                f["root_cause"] = "dns.resolver_dead"
+            if f["id"] == "dns.resolver_dead" and explained:
+                f["explains"] = explained
+                f["summary"] += "; this explains %s" % ", ".join(explained)
+    if "queue.write_error" in ids:
+        for f in findings:
+            if f["id"] in ("queue.size_limit",):
+                f["root_cause"] = "queue.write_error"
+    order = {s: i for i, s in enumerate(("critical", "high", "medium", "low", "info"))}
+    findings.sort(key=lambda f: (order.get(f["severity"], 9), f["id"]))
+    return findings

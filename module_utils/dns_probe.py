@@ -1,0 +1,166 @@
+"""A minimal stdlib DNS client over UDP: enough to tell a live resolver from a dead one and to
+read MX, A, PTR and TXT records through the host's own resolver.
+
+Managed hosts cannot be assumed to have dnspython, and the module must run on any Python 3
+with nothing installed, so this is a small RFC 1035 encoder/decoder.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import struct
+import time
+
+TYPES = {"A": 1, "NS": 2, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28, "SOA": 6}
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+
+
+class DNSError(Exception):
+    pass
+
+
+def encode_name(name):
+    out = b""
+    for label in name.rstrip(".").split(".") if name not in ("", ".") else []:
+        raw = label.encode("idna") if not label.isascii() else label.encode()
+        if not 0 < len(raw) < 64:
+            raise DNSError("bad label in %r" % name)
+        out += bytes([len(raw)]) + raw
+    return out + b"\x00"
+
+
+def build_query(name, qtype, qid=None):
+    qid = qid if qid is not None else struct.unpack("!H", os.urandom(2))[0]
+    header = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)  # RD set
+    return qid, header + encode_name(name) + struct.pack("!HH", TYPES[qtype], 1)
+
+
+def _read_name(msg, off, depth=0):
+    labels = []
+    while True:
+        if off >= len(msg) or depth > 20:
+            raise DNSError("truncated name")
+        n = msg[off]
+        if n & 0xC0 == 0xC0:
+            if off + 1 >= len(msg):
+                raise DNSError("truncated pointer")
+            ptr = ((n & 0x3F) << 8) | msg[off + 1]
+            name, _ = _read_name(msg, ptr, depth + 1)
+            labels.append(name)
+            return ".".join(x for x in labels if x), off + 2
+        if n == 0:
+            return ".".join(labels), off + 1
+        labels.append(msg[off + 1:off + 1 + n].decode("ascii", "replace"))
+        off += 1 + n
+
+
+def parse_response(msg, qid):
+    """(rcode_name, [(type, value)...]) of a response to query `qid`."""
+    if len(msg) < 12:
+        raise DNSError("short response")
+    rid, flags, qd, an, _ns, _ar = struct.unpack("!HHHHHH", msg[:12])
+    if rid != qid:
+        raise DNSError("response id mismatch")
+    off = 12
+    for _ in range(qd):
+        _, off = _read_name(msg, off)
+        off += 4
+    answers = []
+    for _ in range(an):
+        _, off = _read_name(msg, off)
+        if off + 10 > len(msg):
+            raise DNSError("truncated answer")
+        rtype, _cls, _ttl, rdlen = struct.unpack("!HHIH", msg[off:off + 10])
+        off += 10
+        rdata = msg[off:off + rdlen]
+        if rtype == 1 and rdlen == 4:
+            answers.append(("A", socket.inet_ntop(socket.AF_INET, rdata)))
+        elif rtype == 28 and rdlen == 16:
+            answers.append(("AAAA", socket.inet_ntop(socket.AF_INET6, rdata)))
+        elif rtype == 15:
+            pref = struct.unpack("!H", rdata[:2])[0]
+            answers.append(("MX", (pref, _read_name(msg, off + 2)[0])))
+        elif rtype in (12, 2):
+            answers.append(("PTR" if rtype == 12 else "NS", _read_name(msg, off)[0]))
+        elif rtype == 16:
+            parts, i = [], 0
+            while i < len(rdata):
+                ln = rdata[i]
+                parts.append(rdata[i + 1:i + 1 + ln].decode("utf-8", "replace"))
+                i += 1 + ln
+            answers.append(("TXT", "".join(parts)))
+        off += rdlen
+    return RCODES.get(flags & 0x0F, str(flags & 0x0F)), answers
+
+
+def query(server, name, qtype, timeout=2.0, port=53):
+    """Ask one server. Returns dict(ok, rcode, answers, ms, error). ok=False means no answer."""
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    start = time.monotonic()
+    try:
+        qid, packet = build_query(name, qtype)
+    except (DNSError, UnicodeError) as exc:
+        return dict(ok=False, rcode=None, answers=[], ms=0, error="bad query name: %s" % exc)
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect((server, port))
+        sock.send(packet)
+        deadline = start + timeout
+        while True:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            data = sock.recv(4096)
+            try:
+                rcode, answers = parse_response(data, qid)
+            except DNSError as exc:
+                if "id mismatch" in str(exc) and time.monotonic() < deadline:
+                    continue
+                raise
+            return dict(ok=True, rcode=rcode, answers=answers, ms=round((time.monotonic() - start) * 1000, 1), error=None)
+    except socket.timeout:
+        return dict(ok=False, rcode=None, answers=[], ms=round((time.monotonic() - start) * 1000, 1),
+                    error="no answer within %.1fs" % timeout)
+    except (OSError, DNSError) as exc:
+        return dict(ok=False, rcode=None, answers=[], ms=round((time.monotonic() - start) * 1000, 1), error=str(exc))
+    finally:
+        sock.close()
+
+
+def parse_resolv_conf(text):
+    """nameserver addresses and options of a resolv.conf text."""
+    servers, options = [], {}
+    for line in text.splitlines():
+        parts = line.split("#", 1)[0].split(";", 1)[0].split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            addr = parts[1].split("%", 1)[0]
+            try:
+                ipaddress.ip_address(addr)
+            except ValueError:
+                continue
+            servers.append(addr)
+        elif parts and parts[0] == "options":
+            for opt in parts[1:]:
+                k, _, v = opt.partition(":")
+                options[k] = v or True
+    return servers, options
+
+
+def ptr_name(ip):
+    return ipaddress.ip_address(ip).reverse_pointer
+
+
+class Resolver:
+    """Look records up through the first answering server (the host's own resolver order)."""
+
+    def __init__(self, servers, timeout=2.0):
+        self.servers = list(servers)
+        self.timeout = timeout
+
+    def lookup(self, name, qtype):
+        """(values or None when no server answered, rcode)."""
+        for server in self.servers:
+            res = query(server, name, qtype, self.timeout)
+            if res["ok"]:
+                return [v for t, v in res["answers"] if t == qtype], res["rcode"]
+        return None, None

@@ -1,0 +1,187 @@
+"""Delivery status notifications: RFC 3464 reports and Postfix's own bounce text.
+
+Returns one record per failed recipient: status code, class (temporary/permanent), the meaning
+from seed 001's table (falling back to RFC 3463's subject codes), the recipient, the action,
+the remote MTA and its reply. Only the stdlib `email` package is used.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+
+# Seed 001, 14.1.2 (translated), most specific first.
+MEANINGS = {
+    "4.0.0": "temporary network problem; wait for the retry",
+    "4.1.1": "mailbox temporarily unavailable; check the destination server",
+    "4.3.0": "mail system full; the destination server is short of disk space",
+    "4.4.1": "connection timed out; check network connectivity",
+    "4.7.0": "temporarily refused (greylisting); retry later",
+    "5.0.0": "syntax error; check the recipient address format",
+    "5.1.0": "recipient address does not exist; confirm the address",
+    "5.1.1": "mailbox does not exist; the recipient address is wrong",
+    "5.1.2": "domain does not exist; check the recipient domain",
+    "5.2.0": "mailbox full; the recipient is out of space",
+    "5.3.0": "mail system error; internal error at the destination",
+    "5.4.0": "DNS lookup failed; check the MX records",
+    "5.5.0": "protocol error; SMTP conversation problem",
+    "5.7.0": "permission denied; SPF/DKIM checks failed",
+}
+# RFC 3463 subjects (X.Y.*) for codes the table above does not list.
+SUBJECTS = {
+    "0": "other or undefined status", "1": "addressing status", "2": "mailbox status",
+    "3": "mail system status", "4": "network and routing status", "5": "mail delivery protocol status",
+    "6": "message content or media status", "7": "security or policy status",
+}
+DETAILS = {
+    "5.2.2": "mailbox full (over quota)", "4.2.2": "mailbox full (over quota), temporary",
+    "5.3.4": "message too big for the system", "5.4.4": "unable to route (no MX/A for the domain)",
+    "4.4.4": "unable to route, temporary", "5.4.6": "routing loop (mail loops back to itself)",
+    "5.7.1": "delivery not authorized, message refused (policy, relay or blocklist)",
+    "4.4.2": "bad connection (timed out or lost)", "4.4.3": "directory server failure (DNS), temporary",
+    "5.1.10": "recipient address has a null MX",
+}
+STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+POSTFIX_RCPT_RE = re.compile(r"^<([^>]+)>(?: \(expanded from <[^>]+>\))?: (.+)$")
+
+
+def classify_status(code):
+    """(class, meaning) for an enhanced status code like '5.1.1'."""
+    if not code or not STATUS_RE.fullmatch(code):
+        return "unknown", "no status code"
+    klass = {"2": "success", "4": "temporary", "5": "permanent"}[code[0]]
+    if code in MEANINGS:
+        return klass, MEANINGS[code]
+    if code in DETAILS:
+        return klass, DETAILS[code]
+    generic = code[0] + "." + code.split(".")[1] + ".0"
+    if generic in MEANINGS:
+        return klass, MEANINGS[generic]
+    return klass, SUBJECTS.get(code.split(".")[1], "unknown subject")
+
+
+def _type_value(value):
+    """'rfc822; user@x' -> 'user@x'; 'smtp; 550 ...' -> '550 ...'."""
+    value = " ".join((value or "").split())
+    return value.split(";", 1)[1].strip() if ";" in value else value
+
+
+def _record(rcpt, status, action=None, diagnostic=None, remote=None, source="dsn"):
+    m = STATUS_RE.search(status or "") or STATUS_RE.search(diagnostic or "")
+    code = m.group(0) if m else None
+    klass, meaning = classify_status(code)
+    if code is None and action:
+        klass = {"failed": "permanent", "delayed": "temporary"}.get(action.lower(), "unknown")
+    if rcpt:
+        rcpt = rcpt.strip().strip("<>")
+    return {"recipient": rcpt, "status": code, "class": klass, "meaning": meaning, "action": action,
+            "diagnostic": diagnostic, "remote_mta": remote, "source": source}
+
+
+def _dsn_groups(part):
+    """Field groups of a message/delivery-status part: [per-message, per-recipient...]."""
+    payload = part.get_payload()
+    groups = []
+    if isinstance(payload, list):  # email parses the blocks as sub-messages
+        for block in payload:
+            groups.append({k.lower(): str(v) for k, v in block.items()})
+        return groups
+    text = payload if isinstance(payload, str) else ""
+    for block in re.split(r"\r?\n\s*\r?\n", text):
+        fields, key = {}, None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += " " + line.strip()
+            elif ":" in line:
+                key, _, val = line.partition(":")
+                key = key.strip().lower()
+                fields[key] = val.strip()
+        if fields:
+            groups.append(fields)
+    return groups
+
+
+def _text_body(msg):
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            raw = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset() or "utf-8"
+            try:
+                return raw.decode(charset, "replace")
+            except LookupError:  # unknown charset name
+                return raw.decode("utf-8", "replace")
+    return ""
+
+
+def parse_message(data):
+    """Parse one bounce message (bytes or str). Returns {is_bounce, reporting_mta, recipients}."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    out = dict(is_bounce=False, reporting_mta=None, subject=str(msg.get("Subject", ""))[:200], recipients=[])
+    for part in msg.walk():
+        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
+            groups = _dsn_groups(part)
+            if not groups:
+                continue
+            out["is_bounce"] = True
+            out["reporting_mta"] = _type_value(groups[0].get("reporting-mta")) or None
+            for g in groups[1:] if len(groups) > 1 else groups:
+                rcpt = _type_value(g.get("final-recipient") or g.get("original-recipient"))
+                if not rcpt and not g.get("status"):
+                    continue
+                out["recipients"].append(_record(rcpt or None, g.get("status"), g.get("action"),
+                                                 _type_value(g.get("diagnostic-code")) or None,
+                                                 _type_value(g.get("remote-mta")) or None))
+    if out["recipients"]:
+        return out
+    # No RFC 3464 part: Postfix's plain text ("<rcpt>: host X said: 550 5.1.1 ...") or any text bounce.
+    body = _text_body(msg)
+    for line in _unfold(body):
+        m = POSTFIX_RCPT_RE.match(line.strip())
+        if m:
+            rcpt, reason = m.groups()
+            remote = re.search(r"host (\S+) said: ", reason)
+            out["recipients"].append(_record(rcpt, None, None, reason, remote.group(1) if remote else None, "text"))
+    if out["recipients"]:
+        out["is_bounce"] = True
+        # Old Postfix text bounces carry no code: the subject tells delayed from failed.
+        guess = "temporary" if re.search(r"delayed|still being retried", out["subject"], re.I) else "permanent"
+        for r in out["recipients"]:
+            if r["status"] is None:
+                r["class"] = guess
+        return out
+    m = STATUS_RE.search(body)
+    sender = str(msg.get("From", ""))
+    if m and re.search(r"mailer-daemon|postmaster|mail delivery", sender + out["subject"], re.I):
+        out["is_bounce"] = True
+        out["recipients"].append(_record(None, m.group(0), None, None, None, "text"))
+    return out
+
+
+def _unfold(text):
+    """Postfix wraps long reasons on indented continuation lines: join them back."""
+    lines = []
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t") and lines and lines[-1].strip():
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
+def split_mbox(data):
+    """Messages of an mbox file (or one message when there is no 'From ' separator)."""
+    if not data.startswith(b"From "):
+        return [data]
+    parts = re.split(rb"(?m)^From [^\n]*\n", data)
+    return [p for p in parts if p.strip()]
+
+
+def summarize(records):
+    """Counts by status code and class, for the report."""
+    by_code, by_class = {}, {}
+    for r in records:
+        by_code[r["status"] or "none"] = by_code.get(r["status"] or "none", 0) + 1
+        by_class[r["class"]] = by_class.get(r["class"], 0) + 1
+    return dict(by_status=by_code, by_class=by_class, total=len(records))

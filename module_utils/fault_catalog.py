@@ -1,0 +1,235 @@
+"""The fault catalog as data: one entry per ID of ../shared/FAULTS.md.
+
+IDs are the public contract (findings, tags, report rows, remediation switches). Each entry
+gives the fix class, a default severity, the cause in plain words and the documented fix steps.
+Detectors add the host-specific parts (which resolver, which file, which parameter value).
+"""
+from __future__ import annotations
+
+AUTO, OPT_IN, ADVISORY = "auto", "opt-in", "advisory"
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def _e(cls, severity, title, cause, steps, seeds):
+    return dict(cls=cls, severity=severity, title=title, cause=cause, steps=list(steps), seeds=seeds)
+
+
+CATALOG = {
+    "dns.resolver_dead": _e(
+        AUTO, "critical", "A resolver in /etc/resolv.conf does not answer",
+        "A dead or nonexistent nameserver slows or breaks every DNS lookup Postfix makes; MX and relay "
+        "lookups then time out (seed 004's root cause of relay timeouts).",
+        ["Remove the nameservers that do not answer from /etc/resolv.conf (never leave none).",
+         "Copy /etc/resolv.conf to $queue_directory/etc/resolv.conf for chrooted services.",
+         "Restart Postfix: postfix check && postfix stop && postfix start",
+         "Flush the deferred mail: postqueue -f"], "000, 004"),
+    "dns.name_service_error": _e(
+        ADVISORY, "medium", "DNS lookups for destination domains fail",
+        "The domain has no MX/A record, or the local resolver is broken.",
+        ["If a local resolver is dead, fix dns.resolver_dead first.",
+         "Otherwise check the domain: dig MX DOMAIN; dig A DOMAIN"], "000, 001"),
+    "dns.mx_connect_timeout": _e(
+        ADVISORY, "high", "Connections to MX hosts or relays time out",
+        "The MX or relay is unreachable: firewall, routing or port 25 blocked (or a slow resolver, 004).",
+        ["Compare the destinations below: which relays time out and which do not.",
+         "From this host: nc -zv HOST 25 (or telnet HOST 25) for each one.",
+         "Check dns.resolver_dead first: a dead resolver makes connections look like timeouts."], "000, 002, 004"),
+    "dns.ptr_mismatch": _e(
+        ADVISORY, "low", "Reverse DNS of the outbound address does not match myhostname",
+        "No PTR record, or a PTR that does not name this host; it hurts deliverability.",
+        ["Ask the owner of the address block to publish the PTR shown below."], "000, 001"),
+    "net.connection_refused": _e(
+        AUTO, "high", "SMTP connections are refused",
+        "Locally: Postfix is not listening (service down or inet_interfaces). Remotely: the peer's "
+        "firewall or service refuses.",
+        ["Local: postfix check && postfix start; check inet_interfaces and the smtp/submission services in master.cf.",
+         "Remote: report the destinations below to their administrators."], "000, 001"),
+    "net.port25_blocked": _e(
+        ADVISORY, "high", "Outbound port 25 seems blocked",
+        "DNS works but no MX answers on port 25: the ISP or cloud provider blocks outbound SMTP.",
+        ["Ask the provider to open port 25, or send through a relayhost on port 587 with SASL."], "001"),
+    "tls.wrong_version": _e(
+        OPT_IN, "medium", "TLS handshakes fail on protocol version",
+        "One side disabled the protocol version the other needs (TLSv1.0/1.1).",
+        ["Set smtpd_tls_protocols / smtp_tls_protocols to the operator's target (default >=TLSv1.2)."], "000"),
+    "tls.untrusted_issuer": _e(
+        AUTO, "medium", "Peer certificates cannot be verified (untrusted issuer)",
+        "Missing intermediate or root certificate, or a stale CA store.",
+        ["apt-get install ca-certificates / dnf install ca-certificates; update-ca-certificates",
+         "Point smtp_tls_CAfile at the system bundle (/etc/ssl/certs/ca-certificates.crt or "
+         "/etc/pki/tls/certs/ca-bundle.crt), or add the missing intermediate."], "000, 001, 004"),
+    "tls.cert_unreadable": _e(
+        AUTO, "high", "The TLS key or certificate cannot be used",
+        "The key or certificate file is missing, or has the wrong owner or mode.",
+        ["Key: chown root:root KEY; chmod 0600 KEY. Certificate: readable (0644).",
+         "A missing file must be restored or reissued (not automated)."], "000, 001"),
+    "tls.cert_expiry": _e(
+        ADVISORY, "high", "The TLS certificate expires soon, has expired, or does not match its key",
+        "The certificate was not renewed (or the key belongs to another certificate).",
+        ["Renew the certificate (e.g. certbot renew) and reload Postfix: postfix reload",
+         "Check: openssl x509 -enddate -noout -in CERT"], "001"),
+    "tls.delivery_handshake": _e(
+        OPT_IN, "medium", "Outbound TLS handshakes fail while TLS is mandatory",
+        "The remote TLS stack is incompatible and smtp_tls_security_level requires encryption.",
+        ["Set smtp_tls_security_level = may, or add a per-destination policy in smtp_tls_policy_maps."], "000"),
+    "auth.spf_permerror": _e(
+        ADVISORY, "medium", "SPF record missing or invalid",
+        "The domain publishes no valid SPF record.",
+        ["Publish a TXT record like: v=spf1 ip4:<outbound IPs> -all"], "000, 001"),
+    "auth.dkim_fail": _e(
+        ADVISORY, "medium", "DKIM verification fails",
+        "Wrong selector, or a key truncated by quoting in the DNS zone.",
+        ["Check: dig TXT SELECTOR._domainkey.DOMAIN and compare with the signing key."], "000, 001"),
+    "auth.dmarc_missing": _e(
+        ADVISORY, "low", "No DMARC policy published",
+        "The domain has no _dmarc TXT record.",
+        ["Publish a TXT record at _dmarc.DOMAIN like: v=DMARC1; p=none; rua=mailto:postmaster@DOMAIN"], "001"),
+    "queue.size_limit": _e(
+        OPT_IN, "medium", "Messages are refused as too large",
+        "The message is larger than message_size_limit.",
+        ["Raise message_size_limit to the operator's target (001 uses 52428800) and keep "
+         "mailbox_size_limit >= it, or 0."], "000, 001"),
+    "queue.deferred_backlog": _e(
+        AUTO, "high", "Deferred mail is piling up",
+        "A blocked destination, DNS, TLS or network fault keeps mail in the deferred queue.",
+        ["Fix the cause first (see the other findings).",
+         "Then: postqueue -f, or postqueue -s DOMAIN for one destination, or postsuper -r ALL deferred."], "001, 003"),
+    "queue.corrupt_files": _e(
+        OPT_IN, "medium", "Damaged files in the corrupt queue",
+        "Queue files were damaged (disk, crash, manual edits).",
+        ["Quarantine a copy, then remove them: postsuper -d ALL corrupt"], "001"),
+    "queue.bounce_flood": _e(
+        OPT_IN, "medium", "Many bounces (MAILER-DAEMON) in the queue",
+        "Backscatter or a bounce storm.",
+        ["Back up, then delete just those IDs (postfix_queue action=delete sender=MAILER-DAEMON confirm=true)."], "003"),
+    "queue.sender_flood": _e(
+        OPT_IN, "high", "One sender holds a large share of the queue",
+        "Probably a compromised account sending spam.",
+        ["Hold its mail (postsuper -h), check the account, then release or delete on decision."], "001"),
+    "queue.write_error": _e(
+        ADVISORY, "critical", "The queue cannot be written (disk full?)",
+        "The file system holding the queue is full or failing.",
+        ["df -h /var/spool/postfix; find what fills the disk; qshape deferred for the biggest queues."], "000, 001"),
+    "relay.access_denied": _e(
+        OPT_IN, "medium", "Internal clients get 'Relay access denied'",
+        "The client is not in mynetworks, or SASL authentication is broken.",
+        ["Add the operator's internal networks to mynetworks (postconf mynetworks)."], "000"),
+    "relay.open_relay": _e(
+        AUTO, "critical", "The server is an open relay",
+        "Neither smtpd_relay_restrictions nor smtpd_recipient_restrictions rejects unauthorized "
+        "destinations, or mynetworks covers the whole Internet.",
+        ["Set smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"], "003"),
+    "sasl.saslauthd_down": _e(
+        AUTO, "high", "saslauthd is not reachable",
+        "saslauthd is not running, or its socket path is wrong (chroot: $queue_directory/var/run/saslauthd).",
+        ["Start and enable saslauthd; fix run_path / the socket path for the chroot."], "000"),
+    "sasl.dovecot_socket": _e(
+        AUTO, "high", "The Dovecot auth socket is missing",
+        "Dovecot auth is not running, or smtpd_sasl_path points elsewhere.",
+        ["Start dovecot; check smtpd_sasl_path against dovecot's service auth { unix_listener } path."], "001"),
+    "sasl.auth_failed": _e(
+        ADVISORY, "medium", "SASL authentication failures",
+        "Wrong credentials, realm or backend; many failures from one address are a brute-force attempt.",
+        ["Check the users and clients below; block brute-forcing clients (fail2ban)."], "000, 001"),
+    "sasl.lost_after_auth": _e(
+        OPT_IN, "low", "Clients drop the connection right after AUTH",
+        "The client cannot use the offered mechanism.",
+        ["Keep PLAIN and LOGIN offered: smtpd_sasl_security_options = noanonymous, broken_sasl_auth_clients = yes"], "000"),
+    "rbl.listed": _e(
+        ADVISORY, "medium", "RBL blocks",
+        "Our outbound address is listed, or an RBL rejects legitimate peers.",
+        ["Check the address on the RBL's lookup page; request delisting; or drop one reject_rbl_client temporarily."], "000"),
+    "delivery.mailbox_full": _e(
+        OPT_IN, "medium", "Mailboxes are full",
+        "mailbox_size_limit or an IMAP quota is reached.",
+        ["Raise mailbox_size_limit to the operator's target; for Dovecot quota, tell the user or raise the quota."], "000, 001"),
+    "delivery.unknown_user": _e(
+        OPT_IN, "low", "Mail for unknown users",
+        "The address is missing from the recipient tables (virtual_mailbox_maps, aliases).",
+        ["Add the operator's entries to the table, postmap it and reload."], "000, 001"),
+    "maps.db_permission": _e(
+        AUTO, "high", "A lookup table index cannot be read",
+        "Wrong owner or mode on the index (or its SELinux context).",
+        ["chown root:postfix INDEX; chmod 0644 INDEX (restorecon INDEX where SELinux is on)."], "000"),
+    "maps.stale_db": _e(
+        AUTO, "medium", "A lookup table index is older than its source",
+        "postmap was not run after the source file was edited.",
+        ["postmap TYPE:FILE (postalias / newaliases for aliases)."], "003"),
+    "maps.missing_db": _e(
+        AUTO, "high", "A lookup table index is missing",
+        "The table was never built.",
+        ["postmap TYPE:FILE (postalias / newaliases for aliases)."], "000"),
+    "maps.unsupported_type": _e(
+        OPT_IN, "high", "A table type is not supported by this Postfix",
+        "The distribution moved from Berkeley DB (hash:) to lmdb.",
+        ["Rewrite references to $default_database_type and rebuild the tables."], "FAULTS"),
+    "service.hostname_invalid": _e(
+        AUTO, "high", "myhostname is not a valid fully-qualified name",
+        "/etc/hostname is empty or short, so Postfix derives a bad myhostname.",
+        ["postconf -e myhostname=FQDN; postfix set-permissions; restart Postfix."], "000"),
+    "service.not_running": _e(
+        AUTO, "critical", "Postfix is not running",
+        "It was stopped or crashed.",
+        ["postfix check, then postfix start."], "001"),
+    "service.check_fails": _e(
+        AUTO, "medium", "postfix check reports problems",
+        "Ownership or permission drift, or a bad configuration.",
+        ["postfix set-permissions for ownership drift; fix the other messages by hand."], "001, 003"),
+    "ipv6.unreachable": _e(
+        AUTO, "medium", "IPv6 destinations are unreachable",
+        "The host has no IPv6 route but Postfix tries IPv6.",
+        ["postconf -e inet_protocols=ipv4; restart Postfix."], "000"),
+    "smtp.illegal_address": _e(
+        ADVISORY, "low", "Clients send illegal address syntax",
+        "A broken client or bad quoting.",
+        ["Report the clients below; optionally add reject_non_fqdn_sender."], "000"),
+    "timeout.end_of_data": _e(
+        OPT_IN, "medium", "Timeouts at the end of DATA",
+        "A slow link, or a resolver fault (004).",
+        ["Check dns.resolver_dead first.",
+         "Raise smtp_data_done_timeout and smtp_data_xfer_timeout to 600s."], "000, 004"),
+    "timeout.mx_rotation": _e(
+        ADVISORY, "medium", "Several MX hosts of a destination time out in turn",
+        "Several MX hosts are down or unreachable; each costs smtp_connect_timeout.",
+        ["Report the MX set and the delays to the destination's administrators."], "002"),
+    "config.unused_parameter": _e(
+        ADVISORY, "low", "main.cf/master.cf set a parameter Postfix does not use",
+        "Usually a typo in the parameter name.",
+        ["Fix the name (closest known parameter shown), or remove it: postconf -X NAME"], "003"),
+    "config.soft_bounce_on": _e(
+        AUTO, "high", "soft_bounce is on outside a change window",
+        "Left on after testing: permanent errors are turned into deferrals and mail piles up.",
+        ["postconf -e soft_bounce=no; postfix reload"], "002"),
+    "config.debug_left_on": _e(
+        AUTO, "low", "Verbose logging is left on",
+        "-v on a master.cf service or debug_peer_list set outside a change window.",
+        ["Remove -v from master.cf services and empty debug_peer_list; postfix reload"], "002"),
+    "config.mailbox_lt_message": _e(
+        AUTO, "high", "mailbox_size_limit is smaller than message_size_limit",
+        "Postfix refuses to deliver (local: fatal configuration error).",
+        ["Raise mailbox_size_limit to at least message_size_limit (or 0 = unlimited)."], "FAULTS"),
+    "config.loops_to_myself": _e(
+        OPT_IN, "high", "Mail loops back to this host",
+        "The domain is missing from mydestination/virtual domains, or its MX points here.",
+        ["Add the operator's domain to mydestination or the virtual domains; or fix the MX."], "FAULTS"),
+    "bounce.dsn": _e(
+        ADVISORY, "info", "Delivery status notifications (bounces)",
+        "Whatever the remote server said.",
+        ["Read the status codes and remote replies below (001's table: 4.x.x temporary, 5.x.x permanent)."], "001"),
+}
+
+
+def entry(fault_id):
+    return CATALOG[fault_id]
+
+
+def make_finding(fault_id, summary, evidence=None, fix=None, severity=None, cls=None, **extra):
+    """A finding in the shape every consumer (remediation, report) reads."""
+    cat = CATALOG[fault_id]
+    out = dict(id=fault_id, cls=cls or cat["cls"], severity=severity or cat["severity"], title=cat["title"],
+               summary=summary, evidence=evidence or {}, cause=cat["cause"],
+               fix=dict(steps=list(cat["steps"]), **(fix or {})), seeds=cat["seeds"])
+    out.update(extra)
+    # `class` is the documented key; `cls` is only the Python-side spelling.
+    out["class"] = out.pop("cls")
+    return out

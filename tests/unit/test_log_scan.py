@@ -1,0 +1,201 @@
+"""Log signatures and the incremental scanner, on our own fixture lines (one per documented wording)."""
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from fixtures.log_lines import CASES, as_log
+
+from ansible.module_utils import diagnose_rules as rules
+from ansible.module_utils import fault_catalog, log_scan
+from ansible.module_utils import log_signatures as sig
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+
+
+def ids_of(lines, **opts):
+    agg = log_scan.scan_lines(lines)
+    return {f["id"] for f in rules.log_findings(agg, opts)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=["%s-%s" % (c[0], c[1]) for c in CASES])
+def test_each_wording_gives_its_id(case):
+    fid, _label, _daemon, _msg = case
+    line = as_log([case])[0]
+    assert ids_of([line]) == ({fid} if fid else set())
+
+
+def catalog_log_ids():
+    """IDs whose evidence column in FAULTS.md includes `log` (falls back to the signature list)."""
+    faults = SHARED / "FAULTS.md"
+    if not faults.is_file():
+        return sorted({fid for fid, _k, _r in sig.SIGNATURES})
+    out = []
+    for row in faults.read_text().splitlines():
+        m = re.match(r"^\| ([a-z0-9]+\.[a-z0-9_]+) \| (.*?) \|", row)
+        if m and re.search(r"(^|; )log:", m.group(2)):
+            out.append(m.group(1))
+    return out
+
+
+def test_every_log_row_of_the_catalog_has_a_signature_and_a_fixture():
+    log_ids = catalog_log_ids()
+    assert len(log_ids) >= 25
+    with_signature = {fid for fid, _k, _r in sig.SIGNATURES}
+    with_fixture = {c[0] for c in CASES}
+    derived = {"timeout.mx_rotation"}  # built from several timeout lines, tested below
+    assert set(log_ids) - with_signature - derived == set()
+    assert set(log_ids) - with_fixture - derived == set()
+
+
+def test_catalog_covers_every_faults_md_id():
+    faults = SHARED / "FAULTS.md"
+    if not faults.is_file():
+        pytest.skip("shared/FAULTS.md not present")
+    ids = re.findall(r"^\| ([a-z0-9]+\.[a-z0-9_]+) \|", faults.read_text(), re.M)
+    assert ids and set(ids) == set(fault_catalog.CATALOG)
+
+
+def test_mx_rotation_from_several_timeouts():
+    lines = ["Nov 24 10:00:0%d mx1 postfix/smtp[9]: connect to mx%d.far.example[192.0.2.%d]:25: Connection timed out" % (i, i, i)
+             for i in range(1, 4)]
+    found = ids_of(lines)
+    assert {"dns.mx_connect_timeout", "timeout.mx_rotation"} <= found
+
+
+def test_relay_denied_only_for_internal_networks():
+    line = as_log([c for c in CASES if c[1] == "relay denied from the Internet"])[0]
+    assert ids_of([line]) == set()
+    assert ids_of([line], internal_networks=["203.0.113.0/24"]) == {"relay.access_denied"}
+    internal = as_log([c for c in CASES if c[1] == "internal client"])[0]
+    assert ids_of([internal], internal_networks=["172.16.0.0/12"]) == set()
+
+
+def test_evidence_counts_times_and_masks():
+    lines = as_log([c for c in CASES if c[0] == "sasl.auth_failed"])
+    f = next(f for f in rules.log_findings(log_scan.scan_lines(lines), {}) if f["id"] == "sasl.auth_failed")
+    ev = f["evidence"]
+    assert ev["count"] == 4
+    assert ev["first"].endswith("Z") and ev["first"] <= ev["last"]
+    assert not any("gina@" in s for s in ev["samples"])
+    assert any("sasl_username=g***" in s for s in ev["samples"])
+    assert {"value": "192.0.2.77", "count": 2} in ev["top"]["ip"]
+
+
+def write(path, lines, mtime=None):
+    with open(path, "a") as fh:
+        fh.write("".join(line + "\n" for line in lines))
+    if mtime:
+        os.utime(path, (mtime, mtime))
+
+
+def test_incremental_rerun_reads_only_appended_bytes(tmp_path):
+    log = tmp_path / "mail.log"
+    lines = as_log()
+    write(log, lines[:30])
+    state, agg, info = log_scan.scan([str(log)])
+    assert info[0]["mode"] == "full" and info[0]["read_bytes"] == log.stat().st_size
+    first_total = sum(r["count"] for r in agg["ids"].values())
+    state, agg, info = log_scan.scan([str(log)], state)
+    assert info[0]["mode"] == "cached" and info[0]["read_bytes"] == 0
+    size = log.stat().st_size
+    write(log, lines[30:])
+    state, agg2, info = log_scan.scan([str(log)], state)
+    assert info[0]["mode"] == "incremental"
+    assert info[0]["read_bytes"] == log.stat().st_size - size
+    full = log_scan.scan([str(log)])[1]
+    assert {k: v["count"] for k, v in agg2["ids"].items()} == {k: v["count"] for k, v in full["ids"].items()}
+    assert sum(r["count"] for r in agg2["ids"].values()) > first_total
+
+
+def test_rotation_is_detected_and_not_reread(tmp_path):
+    log = tmp_path / "mail.log"
+    write(log, as_log()[:20])
+    state, _agg, _ = log_scan.scan([str(log)])
+    os.rename(log, str(log) + ".1")
+    write(log, as_log()[20:25])
+    paths = log_scan.discover([str(log)])
+    assert set(paths) == {str(log), str(log) + ".1"}
+    state, agg, infos = log_scan.scan(paths, state)
+    rotated = next(i for i in infos if i["path"].endswith(".1"))
+    assert rotated["mode"] == "cached" and rotated.get("rotated_from") == str(log)
+    fresh = next(i for i in infos if i["path"] == str(log))
+    assert fresh["mode"] == "full"
+    assert agg["lines"] == 25
+
+
+def test_truncated_file_is_rescanned(tmp_path):
+    log = tmp_path / "mail.log"
+    write(log, as_log()[:20])
+    state, _agg, _ = log_scan.scan([str(log)])
+    log.write_text(as_log()[40] + "\n")  # copytruncate-style rotation: same inode, smaller file
+    state, agg, infos = log_scan.scan([str(log)], state)
+    assert infos[0]["mode"] == "full" and agg["lines"] == 1
+
+
+def test_gzip_rotated_and_truncated_gzip(tmp_path):
+    base = tmp_path / "maillog"
+    write(base, as_log()[:5])
+    with gzip.open(str(base) + "-20261101.gz", "wt") as fh:
+        fh.write("\n".join(as_log()[5:15]) + "\n")
+    good = (tmp_path / "maillog-20261101.gz").read_bytes()
+    (tmp_path / "maillog-20261001.gz").write_bytes(good[: len(good) // 2])
+    paths = log_scan.discover([str(base)])
+    assert len(paths) == 3
+    _state, agg, infos = log_scan.scan(paths)
+    assert any("error" in i and "gzip" in i["error"] for i in infos)
+    assert agg["lines"] >= 15
+
+
+def test_window_skips_old_lines_and_old_rotated_files(tmp_path):
+    log = tmp_path / "mail.log"
+    old = "Jan  2 10:00:00 mx1 postfix/smtpd[1]: warning: SASL: Connect to private/auth failed: No such file or directory"
+    year = time.localtime().tm_year
+    write(log, [old.replace("Jan  2", "Jan  2") for _ in range(3)])
+    os.utime(log, (time.mktime((year, 1, 3, 0, 0, 0, 0, 0, -1)),) * 2)
+    since = time.mktime((year, 6, 1, 0, 0, 0, 0, 0, -1))
+    _state, agg, _ = log_scan.scan([str(log)], since=since)
+    assert agg["ids"] == {} and agg["skipped_old"] == 3
+    rotated = tmp_path / "mail.log.1"
+    write(rotated, [old], mtime=since - 86400)
+    assert str(rotated) not in log_scan.discover([str(log)], window_start=since)
+
+
+def test_odd_bytes_long_lines_and_no_final_newline(tmp_path):
+    log = tmp_path / "mail.log"
+    junk = b"\xff\xfe\x00garbage \xc3\x28 " * 10
+    big = b"Nov 24 10:00:00 mx1 postfix/smtpd[1]: warning: " + b"A" * (1024 * 1024) + b" Relay access denied\n"
+    tail = (as_log([c for c in CASES if c[0] == "maps.stale_db"])[0]).encode()
+    log.write_bytes(junk + b"\n" + big + tail)  # no newline at the end
+    _state, agg, infos = log_scan.scan([str(log)])
+    assert "maps.stale_db" in agg["ids"]
+    assert agg["lines"] == 2  # the last line has no newline
+
+
+def test_iso_timestamps_and_unknown_formats():
+    iso = "2026-11-24T10:00:00.123456+01:00 mx1 postfix/smtpd[1]: warning: SASL: Connect to private/auth failed: No such file"
+    agg = log_scan.scan_lines([iso, "./smtpd_check: warning: SASL: Connect to private/auth failed: x"])
+    rec = agg["ids"]["sasl.dovecot_socket"]
+    assert rec["count"] == 2 and rec["first"] == rec["last"]
+    assert time.strftime("%Y-%m-%d %H", time.gmtime(rec["first"])) == "2026-11-24 09"
+
+
+def test_unclassified_fault_lines_are_counted_with_shapes():
+    lines = ["Nov 24 10:00:0%d mx1 postfix/smtpd[1]: warning: hostname h%d.example does not resolve to address 192.0.2.%d" % (i, i, i)
+             for i in range(5)]
+    agg = log_scan.scan_lines(lines + as_log([c for c in CASES if c[0] == "maps.stale_db"]))
+    assert agg["faultish"] == 6 and agg["unclassified"] == 5
+    assert len(agg["unclassified_shapes"]) == 1
+
+
+def test_state_file_roundtrip_is_private(tmp_path):
+    path = tmp_path / "state" / "logscan.json"
+    log_scan.save_state(str(path), {"version": log_scan.STATE_VERSION, "files": {}})
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert log_scan.load_state(str(path))["files"] == {}
+    path.write_text("{not json")
+    assert log_scan.load_state(str(path))["files"] == {}
