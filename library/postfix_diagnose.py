@@ -112,6 +112,13 @@ options:
     description: SASL failures from one client at which it is called brute force.
     type: int
     default: 10
+  log_min_count:
+    description:
+      - Lines needed in the window before a sporadic log ID is reported (SASL failures, lost
+        connections after AUTH or DATA, Dovecot auth drops, illegal addresses): every healthy
+        server logs a few of those.
+    type: int
+    default: 5
   change_window_marker:
     description: When this file exists a change window is open, and soft_bounce/debug settings
       are expected (written by the postfix_change_window role).
@@ -480,7 +487,8 @@ class Diagnosis:
         checks = set(self.p["checks"])
         opts = dict(backlog=self.p["backlog"], cert_days=self.p["cert_days"], bounce_flood=self.p["flood_count"],
                     sender_flood=self.p["flood_count"], flood_share=self.p["flood_share"],
-                    brute_force=self.p["brute_force"], internal_networks=self.p["internal_networks"] or [],
+                    brute_force=self.p["brute_force"], log_min_count=self.p["log_min_count"],
+                    internal_networks=self.p["internal_networks"] or [],
                     change_window_open=os.path.exists(self.p["change_window_marker"]), fqdn=self.p["fqdn"])
         findings = []
         config = self.gather_config()  # always: every other check needs the parameters
@@ -589,6 +597,7 @@ def main():
             flood_count=dict(type="int", default=100),
             flood_share=dict(type="float", default=0.3),
             brute_force=dict(type="int", default=10),
+            log_min_count=dict(type="int", default=5),
             change_window_marker=dict(type="path", default="/var/lib/postfix-remedy/change-window.json"),
             bounce_files=dict(type="list", elements="path"),
             bounce_from_queue=dict(type="int", default=10),

@@ -238,8 +238,9 @@ def _tls_findings(pair, opts):
         out.append(make_finding("tls.cert_unreadable", "%s TLS file(s) missing: %s" % (label, ", ".join(missing)),
                                 evidence=pair, cls="advisory"))
         return out
-    if key and key["exists"] and (key["owner"] != "root" or int(key["mode"], 8) & 0o077):
-        out.append(make_finding("tls.cert_unreadable", "%s key %s is %s:%s mode %s (want root, 0600)" % (
+    # Group read is fine (Debian's ssl-cert group: 0640 root:ssl-cert); group write or any world bit is not.
+    if key and key["exists"] and (key["owner"] != "root" or int(key["mode"], 8) & 0o027):
+        out.append(make_finding("tls.cert_unreadable", "%s key %s is %s:%s mode %s (want root-owned, 0600)" % (
             label, key["path"], key["owner"], key["group"], key["mode"]), evidence=pair,
             fix=dict(files={key["path"]: dict(owner="root", mode="0600")})))
     if cert and cert["exists"] and not int(cert["mode"], 8) & 0o444:
@@ -304,6 +305,11 @@ def _in_nets(ip, nets):
     return any(a in n for n in nets)
 
 
+# Log IDs that every healthy server logs now and then; reported from log_min_count lines in the window.
+SPORADIC = frozenset(("sasl.auth_failed", "sasl.lost_after_auth", "sasl.dovecot_socket", "timeout.end_of_data",
+                      "smtp.illegal_address"))
+
+
 def log_findings(agg, opts):
     out = []
     nets = []
@@ -312,7 +318,10 @@ def log_findings(agg, opts):
             nets.append(ipaddress.ip_network(n, strict=False))
         except ValueError:
             continue
+    min_count = opts.get("log_min_count", 5)
     for fid, rec in sorted(agg.get("ids", {}).items()):
+        if fid in SPORADIC and rec["count"] < min_count:
+            continue  # one lost connection or mistyped password is daily life, not a fault
         groups = rec.get("groups", {})
         ev = dict(count=rec["count"], first=_iso(rec["first"]), last=_iso(rec["last"]), samples=rec["samples"],
                   top={k: _top(v) for k, v in groups.items()})

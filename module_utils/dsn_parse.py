@@ -42,6 +42,7 @@ DETAILS = {
     "5.1.10": "recipient address has a null MX",
 }
 STATUS_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+FAIL_STATUS_RE = re.compile(r"\b[45]\.\d{1,3}\.\d{1,3}\b")
 POSTFIX_RCPT_RE = re.compile(r"^<([^>]+)>(?: \(expanded from <[^>]+>\))?: (.+)$")
 
 
@@ -66,16 +67,34 @@ def _type_value(value):
     return value.split(";", 1)[1].strip() if ";" in value else value
 
 
-def _record(rcpt, status, action=None, diagnostic=None, remote=None, source="dsn"):
+SMTP_REPLY_RE = re.compile(r"^\s*([245])\d\d\b")
+OUTCOME = {"failed": "failed", "failure": "failed", "delayed": "delayed", "delivered": "delivered",
+           "relayed": "delivered", "expanded": "delivered"}
+ACTION_CLASS = {"failed": "permanent", "failure": "permanent", "delayed": "temporary", "delivered": "success",
+                "relayed": "success", "expanded": "success"}
+
+
+def _record(rcpt, status, action=None, diagnostic=None, remote=None, source="dsn", final=None):
     m = STATUS_RE.search(status or "") or STATUS_RE.search(diagnostic or "")
     code = m.group(0) if m else None
+    if code is None:
+        # Some MTAs put a bare SMTP reply ("553 Exceeded ...") where the enhanced code belongs.
+        reply = SMTP_REPLY_RE.match(status or "") or SMTP_REPLY_RE.match(diagnostic or "")
+        code = reply.group(1) + ".0.0" if reply else None
     klass, meaning = classify_status(code)
     if code is None and action:
-        klass = {"failed": "permanent", "delayed": "temporary"}.get(action.lower(), "unknown")
+        klass = ACTION_CLASS.get(action.lower(), "unknown")
     if rcpt:
         rcpt = rcpt.strip().strip("<>")
-    return {"recipient": rcpt, "status": code, "class": klass, "meaning": meaning, "action": action,
-            "diagnostic": diagnostic, "remote_mta": remote, "source": source}
+    # outcome: what happened to this copy. The Action field decides (a 4.4.7 "failed" is final);
+    # without it the status class does.
+    outcome = OUTCOME.get((action or "").lower()) or {"permanent": "failed", "temporary": "delayed",
+                                                     "success": "delivered"}.get(klass, "unknown")
+    rec = {"recipient": rcpt, "status": code, "class": klass, "outcome": outcome, "meaning": meaning, "action": action,
+           "diagnostic": diagnostic, "remote_mta": remote, "source": source}
+    if final and final.strip().strip("<>") != rcpt:
+        rec["final_recipient"] = final.strip().strip("<>")
+    return rec
 
 
 def _dsn_groups(part):
@@ -126,13 +145,18 @@ def parse_message(data):
                 continue
             out["is_bounce"] = True
             out["reporting_mta"] = _type_value(groups[0].get("reporting-mta")) or None
-            for g in groups[1:] if len(groups) > 1 else groups:
-                rcpt = _type_value(g.get("final-recipient") or g.get("original-recipient"))
+            # The per-message group carries no recipient or status, so every group is tried
+            # (a whitespace-only separator line can merge the first two groups).
+            for g in groups:
+                # The address the sender wrote (Original-Recipient) is the one an admin acts on;
+                # the rewritten Final-Recipient is kept beside it.
+                final = _type_value(g.get("final-recipient"))
+                rcpt = _type_value(g.get("original-recipient")) or final
                 if not rcpt and not g.get("status"):
                     continue
                 out["recipients"].append(_record(rcpt or None, g.get("status"), g.get("action"),
                                                  _type_value(g.get("diagnostic-code")) or None,
-                                                 _type_value(g.get("remote-mta")) or None))
+                                                 _type_value(g.get("remote-mta")) or None, final=final or None))
     if out["recipients"]:
         return out
     # No RFC 3464 part: Postfix's plain text ("<rcpt>: host X said: 550 5.1.1 ...") or any text bounce.
@@ -150,8 +174,9 @@ def parse_message(data):
         for r in out["recipients"]:
             if r["status"] is None:
                 r["class"] = guess
+                r["outcome"] = "delayed" if guess == "temporary" else "failed"
         return out
-    m = STATUS_RE.search(body)
+    m = FAIL_STATUS_RE.search(body)
     sender = str(msg.get("From", ""))
     if m and re.search(r"mailer-daemon|postmaster|mail delivery", sender + out["subject"], re.I):
         out["is_bounce"] = True

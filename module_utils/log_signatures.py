@@ -36,8 +36,9 @@ SIGNATURES = [
     # --- SASL (server side: Cyrus/saslauthd, Dovecot; client side to a relayhost)
     ("sasl.saslauthd_down", ["cannot connect to saslauthd server"],
      r"cannot connect to saslauthd server(?:: (?P<where>.*))?"),
-    ("sasl.dovecot_socket", ["SASL: Connect to "],
-     r"SASL: Connect to (?:Dovecot auth socket '(?P<file>[^']*)'|(?P<domain>\S+)) failed"),
+    ("sasl.dovecot_socket", ["SASL: Connect to ", "Connection lost to authentication server"],
+     r"SASL: Connect to (?:Dovecot auth socket '(?P<file>[^']*)'|(?P<domain>\S+)) failed"
+     r"|" + _CLIENT + r": SASL [\w-]+ authentication failed: Connection lost to authentication server"),
     ("sasl.auth_failed", ["authentication failed"],
      _CLIENT + r": SASL (?P<mech>[\w-]+) authentication failed: [^,]*?(?:, sasl_username=(?P<user>\S*))?$"
      r"|SASL (?:\[CACHED\] )?authentication failed; (?:server|cannot authenticate to server) (?P<dest>\S+)"),
