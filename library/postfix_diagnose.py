@@ -446,7 +446,7 @@ class Diagnosis:
                 self.errors.append("cannot save scan state %s: %s" % (self.p["state_file"], exc))
         shapes = sorted(agg["unclassified_shapes"].values(), key=lambda r: -r["count"])[:10]
         info = dict(files=infos, lines=agg["lines"], bytes=agg["bytes"], status=agg["status"], faultish=agg["faultish"],
-                    unclassified=agg["unclassified"],
+                    benign=agg.get("benign", {}), unclassified=agg["unclassified"],
                     unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
                     unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
                     skipped_old=agg["skipped_old"], window_seconds=window)

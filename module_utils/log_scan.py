@@ -85,7 +85,7 @@ def parse_time(line, year_hint):
 
 
 def new_agg():
-    return {"ids": {}, "lines": 0, "bytes": 0, "faultish": 0, "unclassified": 0, "unclassified_shapes": {},
+    return {"ids": {}, "lines": 0, "bytes": 0, "faultish": 0, "benign": {}, "unclassified": 0, "unclassified_shapes": {},
             "status": {}, "skipped_old": 0, "first": None, "last": None}
 
 
@@ -112,8 +112,10 @@ def merge(into, other):
     """Merge aggregate `other` into `into` (both from new_agg())."""
     for key in ("lines", "bytes", "faultish", "unclassified", "skipped_old"):
         into[key] += other.get(key, 0)
-    for k, v in other.get("status", {}).items():
-        into["status"][k] = into["status"].get(k, 0) + v
+    for key in ("status", "benign"):
+        tgt = into.setdefault(key, {})
+        for k, v in other.get(key, {}).items():
+            tgt[k] = tgt.get(k, 0) + v
     for k, v in other.get("unclassified_shapes", {}).items():
         _bump_shape(into["unclassified_shapes"], k, v.get("count", 0), v.get("sample"))
     for key, pick in (("first", min), ("last", max)):
@@ -202,6 +204,10 @@ class Scanner:
                 ts = parse_time(line, self.year_hint)
                 if ts is not None and ts < self.since:
                     continue
+            kind = sig.benign_kind(line)
+            if kind:
+                agg["benign"][kind] = agg["benign"].get(kind, 0) + 1
+                continue
             agg["unclassified"] += 1
             _bump_shape(agg["unclassified_shapes"], shape(line), 1, mask(line) if self.masked else line)
         return agg

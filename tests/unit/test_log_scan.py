@@ -192,10 +192,13 @@ def test_iso_timestamps_and_unknown_formats():
 
 
 def test_unclassified_fault_lines_are_counted_with_shapes():
-    lines = ["Nov 24 10:00:0%d mx1 postfix/smtpd[1]: warning: hostname h%d.example does not resolve to address 192.0.2.%d" % (i, i, i)
-             for i in range(5)]
-    agg = log_scan.scan_lines(lines + as_log([c for c in CASES if c[0] == "maps.stale_db"]))
-    assert agg["faultish"] == 6 and agg["unclassified"] == 5
+    lines = ["Nov 24 10:00:0%d mx1 postfix/cleanup[1]: warning: %d: sender_canonical_maps map lookup problem for s%d@example.org"
+             % (i, i, i) for i in range(5)]
+    benign = ["Nov 24 10:00:0%d mx1 postfix/smtpd[1]: warning: hostname h%d.example does not resolve to address 192.0.2.%d"
+              % (i, i, i) for i in range(3)]
+    agg = log_scan.scan_lines(lines + benign + as_log([c for c in CASES if c[0] == "maps.stale_db"]))
+    assert agg["faultish"] == 9 and agg["unclassified"] == 5
+    assert agg["benign"] == {"client_misbehaviour": 3}
     assert len(agg["unclassified_shapes"]) == 1
 
 
