@@ -115,8 +115,8 @@ options:
   log_min_count:
     description:
       - Lines needed in the window before a sporadic log ID is reported (SASL failures, lost
-        connections after AUTH or DATA, Dovecot auth drops, illegal addresses): every healthy
-        server logs a few of those.
+        connections after AUTH or DATA, Dovecot auth drops, illegal addresses), because every
+        healthy server logs a few of those.
     type: int
     default: 5
   change_window_marker:
@@ -204,9 +204,8 @@ import socket
 import time
 
 from ansible.module_utils import diagnose_rules as rules
-from ansible.module_utils import dsn_parse
+from ansible.module_utils import dsn_parse, log_scan
 from ansible.module_utils import host_probes as hp
-from ansible.module_utils import log_scan
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils import postfix_queue_lib as ql
 from ansible.module_utils.basic import AnsibleModule

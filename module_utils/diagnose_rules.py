@@ -210,7 +210,8 @@ def probe_findings(p, opts):
     for dom, rec in (d.get("domains") or {}).items():
         if rec.get("spf") == []:
             out.append(make_finding("auth.spf_permerror", "%s publishes no SPF record" % dom, evidence=dict(domain=dom, txt=rec.get("txt")),
-                                    fix=dict(publish='%s TXT "v=spf1 %s -all"' % (dom, " ".join("ip4:%s" % ip for ip in d.get("outbound_ips", [])) or "mx"))))
+                                    fix=dict(publish='%s TXT "v=spf1 %s -all"' % (
+                                        dom, " ".join("ip4:%s" % ip for ip in d.get("outbound_ips", [])) or "mx"))))
         elif rec.get("spf") and len(rec["spf"]) > 1:
             out.append(make_finding("auth.spf_permerror", "%s publishes %d SPF records (permerror)" % (dom, len(rec["spf"])),
                                     evidence=dict(domain=dom, spf=rec["spf"])))

@@ -33,6 +33,8 @@ TS_SYSLOG = re.compile(r"^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)")
 TS_ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:?\d\d)?")
 EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 SASL_USER = re.compile(r"(sasl_username=)([^\s,]+)")
+# Debug output of policy daemons and milters can carry "password=..."; never pass it on.
+SECRET = re.compile(r"(?i)\b(pass(?:word|wd)?\s*[=:]\s*)([^\s,;]+)")
 SHAPE = re.compile(r"\b[0-9A-F]{6,}\b|\b[0-9a-zA-Z]{10,}(?=:)|\d+|\[[^\]]*\]|<[^>]*>")
 
 ROTATED_SUFFIX = re.compile(r"^(?:\.\d+|-\d{8}|-\d{10}|\.\d{8}|\.\d+\.gz|-\d{8}\.gz|\.gz|-\d{10}\.gz)$")
@@ -40,8 +42,9 @@ ROTATED_SUFFIX = re.compile(r"^(?:\.\d+|-\d{8}|-\d{10}|\.\d{8}|\.\d+\.gz|-\d{8}\
 
 # ---------------------------------------------------------------- helpers
 def mask(text):
-    """Mask local parts of addresses and SASL user names (first character kept)."""
+    """Mask local parts of addresses and SASL user names (first character kept) and password values."""
     text = EMAIL.sub(lambda m: "%s***@%s" % (m.group(1), m.group(2)), text)
+    text = SECRET.sub(lambda m: m.group(1) + "***", text)
     return SASL_USER.sub(lambda m: m.group(1) + (m.group(2)[:1] + "***" if m.group(2) else ""), text)
 
 

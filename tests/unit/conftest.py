@@ -99,10 +99,10 @@ def write_main_cf(d):
 def _write_main_cf(d):
     (d / "main.cf").write_text(
         "compatibility_level = 3.6\n"
-        f"queue_directory = {d}/queue\n"
-        f"data_directory = {d}/data\n"
-        f"maillog_file_prefixes = {d}\n"
-        f"maillog_file = {d}/mail.log\n"
+        f"queue_directory = {d.parent}/queue\n"
+        f"data_directory = {d.parent}/data\n"
+        f"maillog_file_prefixes = {d.parent}\n"
+        f"maillog_file = {d.parent}/mail.log\n"
         "# no listening sockets: tests never touch the network\n"
         "master_service_disable = inet\n"
         "inet_interfaces = loopback-only\n"
@@ -116,42 +116,51 @@ def _write_main_cf(d):
     )
 
 
+def queue_dir(conf):
+    """The queue directory of a scratch instance: beside, not inside, its config directory
+    (as /etc/postfix and /var/spool/postfix), so `postfix check` sees a normal layout."""
+    return Path(conf).parent / "queue"
+
+
 def _fresh_dir():
-    d = Path(tempfile.mkdtemp(prefix="pfr-"))
-    d.chmod(0o755)
+    root = Path(tempfile.mkdtemp(prefix="pfr-"))
+    root.chmod(0o755)
+    d = root / "etc"
+    d.mkdir(mode=0o755)
     shutil.copy("/usr/share/postfix/master.cf.dist", d / "master.cf")
     write_main_cf(d)
-    (d / "queue").mkdir()
-    (d / "data").mkdir()
+    (root / "queue").mkdir()
+    (root / "data").mkdir()
     if os.geteuid() == 0:
         pw = pwd.getpwnam("postfix")
-        os.chown(d / "data", pw.pw_uid, pw.pw_gid)
+        os.chown(root / "data", pw.pw_uid, pw.pw_gid)
     return d
 
 
 @pytest.fixture(scope="session")
 def _postfix_template():
-    """One checked directory (queue subdirectories created by `postfix check`), copied per test."""
+    """One checked instance tree (queue subdirectories created by `postfix check`), copied per test."""
     if not HAVE_POSTFIX:
         pytest.skip("Postfix binaries not installed")
     d = _fresh_dir()
     if os.geteuid() == 0:
         sh("postfix", "-c", str(d), "check", check=False)
     yield d
-    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(d.parent, ignore_errors=True)
 
 
 @pytest.fixture
 def postfix_dir(_postfix_template):
-    """A scratch Postfix config directory with its own queue and data directories."""
-    d = Path(tempfile.mkdtemp(prefix="pfr-"))
-    d.rmdir()
-    sh("cp", "-a", str(_postfix_template), str(d))
+    """A scratch Postfix config directory; its queue and data directories sit beside it."""
+    root = Path(tempfile.mkdtemp(prefix="pfr-"))
+    root.rmdir()
+    sh("cp", "-a", str(_postfix_template.parent), str(root))
+    d = root / "etc"
     write_main_cf(d)
     yield d
-    if (d / "data" / "master.lock").exists():
+    if (root / "data" / "master.lock").exists():
         sh("postfix", "-c", str(d), "stop", check=False)
-    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -161,7 +170,7 @@ def postfix_instance(postfix_dir):
         pytest.skip("starting a Postfix instance needs root")
     sh("postfix", "-c", str(postfix_dir), "start")
     for _ in range(50):
-        if (postfix_dir / "queue" / "public" / "pickup").exists():
+        if (queue_dir(postfix_dir) / "public" / "pickup").exists():
             break
         time.sleep(0.1)
     yield postfix_dir

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from ansible.module_utils import dsn_parse
 from fixtures import bounces
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from ansible.module_utils import diagnose_rules as rules
 from ansible.module_utils import log_scan
 

@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-from fixtures.log_lines import CASES, as_log
-
 from ansible.module_utils import diagnose_rules as rules
 from ansible.module_utils import fault_catalog, log_scan
 from ansible.module_utils import log_signatures as sig
+from fixtures.log_lines import CASES, as_log
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 

@@ -5,7 +5,7 @@ import os
 from unittest import mock
 
 import pytest
-from conftest import needs_postfix, needs_root, queue_ids, run_module, send, sh
+from conftest import needs_postfix, needs_root, queue_dir, queue_ids, run_module, send, sh
 
 pytestmark = [needs_postfix, needs_root]
 
@@ -98,7 +98,7 @@ def test_delete_needs_confirm_and_keeps_a_copy(filled, tmp_path):
 
 def test_corrupt_files_are_quarantined(filled, tmp_path):
     d, ids = filled
-    qdir = d / "queue" / "corrupt"
+    qdir = queue_dir(d) / "corrupt"
     (qdir / "ABCDEF1234").write_bytes(b"\x00garbage")
     assert q(d)["counts"]["corrupt"] == 1
     hold = q(d, action="hold", queue=["corrupt"])
