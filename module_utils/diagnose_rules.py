@@ -70,6 +70,9 @@ def _size(params, name):
         return None
 
 
+CHECK_COVERED = re.compile(r"unused parameter: |damaged message: ")
+
+
 def config_findings(c, opts):
     """c: dict(params=effective, explicit=postconf -n, services=-M, overrides=-P, unused=[...], check=(ok,text))."""
     out = []
@@ -117,8 +120,9 @@ def config_findings(c, opts):
         out.append(make_finding("config.unused_parameter", "Unused parameter(s): " + names, evidence=dict(parameters=items),
                                 fix=dict(remove=[i["name"] for i in items if i["file"].endswith("main.cf")])))
     ok, text = c["check"]
-    if not ok or text.strip():
-        lines = [ln for ln in text.splitlines() if ln.strip()]
+    # Warnings another finding already reports (unused parameters, corrupt queue files) are not repeated.
+    lines = [ln for ln in text.splitlines() if ln.strip() and not CHECK_COVERED.search(ln)]
+    if not ok or lines:
         perms = [ln for ln in lines if re.search(r"not owned by|group or other writable|bad permissions|not a directory", ln)]
         out.append(make_finding("service.check_fails", "postfix check %s: %s" % ("failed" if not ok else "warns", (lines or ["(no output)"])[0]),
                                 evidence=dict(ok=ok, output=lines[:20], ownership_drift=len(perms)),

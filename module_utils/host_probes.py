@@ -86,9 +86,15 @@ def master_status(queue_directory, proc_root="/proc"):
         return out
     out["pid"] = pid
     try:
-        with open(os.path.join(proc_root, str(pid), "comm")) as fh:
-            out["running"] = fh.read().strip() == "master"
-    except OSError:
+        with open(os.path.join(proc_root, str(pid), "stat")) as fh:
+            proc_stat = fh.read()
+        # "pid (comm) state ...": a zombie keeps its name until reaped (containers whose
+        # PID 1 never reaps show this), so the state must be checked too.
+        comm = proc_stat[proc_stat.index("(") + 1:proc_stat.rindex(")")]
+        state = proc_stat[proc_stat.rindex(")") + 2:][:1]
+        out["state"] = state
+        out["running"] = comm == "master" and state not in ("Z", "X")
+    except (OSError, ValueError):
         out["running"] = False
     return out
 

@@ -303,3 +303,16 @@ def test_runs_as_unprivileged_reader_if_needed(postfix_dir, env):
     if os.geteuid() == 0:
         os.chown(env["resolv"], pwd.getpwnam("nobody").pw_uid, -1)
     assert diagnose(postfix_dir, env, checks=["probes"], dns_records=False)["probes"]["resolvers"]["servers"]
+
+
+def test_zombie_master_is_not_running(tmp_path):
+    """A master that exited but was never reaped (PID 1 in a container) keeps its name in /proc."""
+    from ansible.module_utils import host_probes
+    queue, proc = tmp_path / "queue", tmp_path / "proc"
+    (queue / "pid").mkdir(parents=True)
+    (queue / "pid" / "master.pid").write_text("%10d\n" % 4242)
+    (proc / "4242").mkdir(parents=True)
+    (proc / "4242" / "stat").write_text("4242 (master) Z 1 4242 4242 0 -1 4228428 0 0\n")
+    assert host_probes.master_status(str(queue), str(proc))["running"] is False
+    (proc / "4242" / "stat").write_text("4242 (master) S 1 4242 4242 0 -1 4228428 0 0\n")
+    assert host_probes.master_status(str(queue), str(proc))["running"] is True

@@ -1,0 +1,102 @@
+"""The diagnose scenario: each host's report names exactly the faults injected into it.
+
+Reports come from the converge run (reports/real) and from `ansible-playbook --check
+playbooks/diagnose.yml`, run here against the same hosts exactly as an admin would (reports/check).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+EXPECTED = {
+    "diag-ok": set(),
+    "diag-dns": {"dns.resolver_dead", "queue.deferred_backlog"},
+    "diag-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
+                 "config.unused_parameter", "relay.open_relay"},
+    "diag-files": {"maps.stale_db", "maps.missing_db", "tls.cert_unreadable", "queue.corrupt_files"},
+    "diag-down": {"service.not_running"},
+}
+
+
+ROOT = Path(__file__).resolve().parents[4]
+EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+
+
+@pytest.fixture(scope="module")
+def check_run():
+    """ansible-playbook --check playbooks/diagnose.yml on the scenario's hosts."""
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not inventory:
+        pytest.skip("not run by Molecule")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    proc = subprocess.run(
+        ["ansible-playbook", "--check", "-i", inventory, str(ROOT / "playbooks" / "diagnose.yml"),
+         "-e", "postfix_diagnose_report_dir=%s" % (EPHEMERAL / "reports" / "check")],
+        env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+def report(kind, name):
+    base = EPHEMERAL / "reports" / kind
+    path = base / (name + ".json")
+    if not path.exists():
+        pytest.skip("no report at %s (not run by Molecule?)" % path)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_report_names_exactly_the_injected_faults(name):
+    rep = report("real", name)
+    assert set(rep["ids"]) == EXPECTED[name], [(f["id"], f["summary"]) for f in rep["findings"]]
+    assert rep["host"] == name and rep["postconf_n"]["myhostname"].endswith(".lab.test")
+    assert "counts" in rep["queue"] and rep["errors"] == []
+    for f in rep["findings"]:
+        assert f["class"] in ("auto", "opt-in", "advisory") and f["summary"] and f["fix"]["steps"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_check_mode_report_is_the_same(name, check_run):
+    assert "%s: " % name in check_run  # the one-line summary is printed
+    real, dry = report("real", name), report("check", name)
+    assert dry["check_mode"] is True and real["check_mode"] is False
+    assert dry["ids"] == real["ids"]
+
+
+def test_dead_resolver_fix_and_correlation():
+    rep = report("real", "diag-dns")
+    dead = next(f for f in rep["findings"] if f["id"] == "dns.resolver_dead")
+    assert rep["findings"][0]["id"] == "dns.resolver_dead"  # the root cause comes first
+    assert dead["fix"]["remove_nameservers"] == ["127.0.0.53"] and dead["fix"]["keep_nameservers"] == ["127.0.0.1"]
+    assert dead["evidence"]["first_is_dead"] is True and "queue.deferred_backlog" in dead["explains"]
+    backlog = next(f for f in rep["findings"] if f["id"] == "queue.deferred_backlog")
+    assert backlog["root_cause"] == "dns.resolver_dead"
+    assert rep["queue"]["counts"]["deferred"] >= 5
+    assert rep["queue"]["qshape"]["domains"][0]["domain"] == "remote.test"
+
+
+def test_file_findings_name_the_files():
+    rep = report("real", "diag-files")
+    by_id = {f["id"]: f for f in rep["findings"]}
+    assert by_id["maps.stale_db"]["fix"]["postmap"][0].endswith(":/etc/postfix/virtual")
+    assert by_id["maps.missing_db"]["fix"]["postmap"][0].endswith(":/etc/postfix/sender_access")
+    assert by_id["tls.cert_unreadable"]["fix"]["files"] == {"/etc/ssl/private/lab-smtpd.key": {"owner": "root", "mode": "0600"}}
+    assert rep["queue"]["counts"]["corrupt"] == 1
+
+
+def test_unused_parameter_suggests_the_real_name():
+    rep = report("real", "diag-cfg")
+    f = next(f for f in rep["findings"] if f["id"] == "config.unused_parameter")
+    assert f["evidence"]["parameters"][0]["closest"] == "smtpd_recipient_restrictions"
+
+
+def test_healthy_host_was_really_checked():
+    rep = report("real", "diag-ok")
+    assert rep["probes"]["master"]["running"] is True
+    assert rep["probes"]["dns"]["ptr"]["match"] is True
+    assert rep["probes"]["tls"] and rep["probes"]["tables"]
