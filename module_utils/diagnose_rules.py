@@ -58,6 +58,24 @@ def open_relay(params):
     return reasons
 
 
+def relay_fix(params):
+    """What closes the relay: safe restrictions if they are unsafe, and the /0 entries out of mynetworks."""
+    fix = {}
+    if not (restriction_is_safe(params.get("smtpd_relay_restrictions", ""))
+            or restriction_is_safe(params.get("smtpd_recipient_restrictions", ""))):
+        fix["params"] = {"smtpd_relay_restrictions": SAFE_RELAY}
+    world = []
+    for net in pc.split_list(params.get("mynetworks", "")):
+        try:
+            if ipaddress.ip_network(net.strip("[]").replace("]/", "/"), strict=False).prefixlen == 0:
+                world.append(net)
+        except ValueError:
+            continue
+    if world:
+        fix["mynetworks_remove"] = world
+    return fix
+
+
 def closest_param(name, known):
     hits = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     return hits[0] if hits else None
@@ -83,7 +101,7 @@ def config_findings(c, opts):
                                 evidence=dict(smtpd_relay_restrictions=params.get("smtpd_relay_restrictions"),
                                               smtpd_recipient_restrictions=params.get("smtpd_recipient_restrictions"),
                                               mynetworks=params.get("mynetworks")),
-                                fix=dict(params={"smtpd_relay_restrictions": SAFE_RELAY})))
+                                fix=relay_fix(params)))
     window = opts.get("change_window_open")
     if params.get("soft_bounce", "no").lower() == "yes" and not window:
         out.append(make_finding("config.soft_bounce_on", "soft_bounce = yes and no change window is open: "
