@@ -514,7 +514,10 @@ class Diagnosis:
         if "log" in checks:
             info, agg = self.gather_log()
             self.result["log"] = info
-            findings += _merge_log(findings, rules.log_findings(agg, opts))
+            live = set(checks) & {"config", "probes"}
+            if "probes" in checks and all(x.get("ok") for x in self.result["probes"].get("sasl", [])):
+                live.add("no_sasl")  # SASL sockets fine, or SASL not used at all
+            findings += rules.merge_log(findings, rules.log_findings(agg, opts), live)
         if "bounce" in checks:
             records, sources = self.gather_bounces(queue)
             self.result["bounces"] = records
@@ -528,18 +531,6 @@ class Diagnosis:
             counts["by_severity"][f["severity"]] = counts["by_severity"].get(f["severity"], 0) + 1
         self.result["counts"] = counts
         return self.result
-
-
-def _merge_log(existing, log_found):
-    """A log finding for an ID a probe already reported is folded into it as extra evidence."""
-    by_id = {f["id"]: f for f in existing}
-    fresh = []
-    for f in log_found:
-        if f["id"] in by_id:
-            by_id[f["id"]]["evidence"]["log"] = f["evidence"]
-        else:
-            fresh.append(f)
-    return fresh
 
 
 def _norm_outcome(outcome):

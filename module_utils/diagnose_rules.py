@@ -88,7 +88,7 @@ def _size(params, name):
         return None
 
 
-CHECK_COVERED = re.compile(r"unused parameter: |damaged message: ")
+CHECK_COVERED = re.compile(r"unused parameter: |damaged message: |/etc/resolv\.conf and /etc/resolv\.conf differ")
 
 
 def config_findings(c, opts):
@@ -422,6 +422,33 @@ def bounce_findings(records, sources):
     return [make_finding("bounce.dsn", "%d bounced recipient(s): %s" % (s["total"], ", ".join(
         "%s x%d" % (k, v) for k, v in sorted(s["by_status"].items(), key=lambda kv: -kv[1])[:5])),
         evidence=dict(summary=s, recipients=records[:20], sources=sources[:20]))]
+
+
+# ------------------------------------------------------------------ log vs live state
+# Log IDs that a live check also decides. When that check ran and found nothing, the log lines
+# are history (a fault fixed since, still inside the log window): reported, never "fixed" again.
+LIVE_CHECK = {
+    "maps.stale_db": "probes", "maps.missing_db": "probes", "maps.db_permission": "probes",
+    "maps.unsupported_type": "probes", "tls.cert_unreadable": "probes", "service.hostname_invalid": "config",
+    "config.unused_parameter": "config", "sasl.saslauthd_down": "no_sasl", "sasl.dovecot_socket": "no_sasl",
+}
+
+
+def merge_log(existing, log_found, live_checks):
+    """Log findings to add: folded into a live finding of the same ID as evidence, or marked
+    historical when the live check for that ID ran (live_checks) and passed."""
+    by_id = {f["id"]: f for f in existing}
+    fresh = []
+    for f in log_found:
+        if f["id"] in by_id:
+            by_id[f["id"]]["evidence"]["log"] = f["evidence"]
+            continue
+        if LIVE_CHECK.get(f["id"]) in live_checks:
+            f.update({"class": "advisory", "severity": "info", "historical": True})
+            f["fix"]["can_fix"] = False
+            f["summary"] += "; the live check passes now (logged before a fix?)"
+        fresh.append(f)
+    return fresh
 
 
 # ------------------------------------------------------------------ correlation

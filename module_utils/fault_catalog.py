@@ -232,4 +232,7 @@ def make_finding(fault_id, summary, evidence=None, fix=None, severity=None, cls=
     out.update(extra)
     # `class` is the documented key; `cls` is only the Python-side spelling.
     out["class"] = out.pop("cls")
+    # Whether the documented fix can be applied on this host (a rule sets False when, e.g.,
+    # removing the dead nameservers would leave none); advisory findings are never applied.
+    out["fix"].setdefault("can_fix", out["class"] != "advisory")
     return out

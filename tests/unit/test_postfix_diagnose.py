@@ -316,3 +316,18 @@ def test_zombie_master_is_not_running(tmp_path):
     assert host_probes.master_status(str(queue), str(proc))["running"] is False
     (proc / "4242" / "stat").write_text("4242 (master) S 1 4242 4242 0 -1 4228428 0 0\n")
     assert host_probes.master_status(str(queue), str(proc))["running"] is True
+
+
+@needs_root
+def test_logged_fault_fixed_since_is_historical(postfix_dir, env):
+    """Old log lines about a table that is fine now must not ask for the fix again."""
+    table = postfix_dir / "access"
+    table.write_text("lab.test OK\n")
+    sh("postmap", "-c", str(postfix_dir), "hash:%s" % table)
+    postconf(postfix_dir, "smtpd_client_restrictions = check_client_access hash:%s" % table)
+    env["log"].write_text("\n".join(as_log([c for c in CASES if c[0] == "maps.stale_db"])) + "\n")
+    only_log = diagnose(postfix_dir, env, checks=["log"], incremental=False)
+    assert next(f for f in only_log["findings"] if f["id"] == "maps.stale_db")["class"] == "auto"
+    res = diagnose(postfix_dir, env, checks=["log", "probes"], incremental=False, dns_records=False)
+    f = next(f for f in res["findings"] if f["id"] == "maps.stale_db")
+    assert f["class"] == "advisory" and f["historical"] is True and f["fix"]["can_fix"] is False
