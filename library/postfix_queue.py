@@ -296,6 +296,14 @@ def main():
                     module.fail_json(msg="%s failed: %s" % (" ".join(argv), (e or out).strip()), **result)
         module.exit_json(**result)
 
+    maillog = pf.param("maillog_file")
+    if "Mail system is down" in err and selected and maillog and not maillog.startswith("/dev/"):
+        # Seen on Postfix 3.7: postsuper logs through postlogd when maillog_file is set; with the
+        # master down it opens the file itself as the postfix user, dies after the first ID and
+        # leaves the action half done. Refuse before touching anything.
+        module.fail_json(msg="the Postfix mail system is not running and maillog_file = %s: postsuper cannot log "
+                             "without postlogd; start Postfix first" % maillog, **result)
+
     queue_ids = [(q, qid) for q, qid in selected if q != "corrupt"]
     corrupt = [qid for q, qid in selected if q == "corrupt"]
     if action != "delete" and corrupt:

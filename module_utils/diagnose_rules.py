@@ -295,7 +295,7 @@ def queue_findings(q, opts):
     if q.get("corrupt"):
         out.append(make_finding("queue.corrupt_files", "%d file(s) in the corrupt queue" % len(q["corrupt"]),
                                 evidence=dict(files=q["corrupt"][:20])))
-    total = q.get("total", 0)
+    total = q.get("not_held", q.get("total", 0))  # held mail is already contained
     bounces = q.get("mailer_daemon", 0)
     if total and bounces >= opts.get("bounce_flood", 100) and bounces / total >= opts.get("flood_share", 0.3):
         out.append(make_finding("queue.bounce_flood", "%d of %d queued messages are bounces (MAILER-DAEMON)" % (bounces, total),

@@ -208,19 +208,23 @@ REASON_SHAPE = re.compile(r"\[[^\]]*\]|\d+(?:\.\d+)*|<[^>]*>")
 
 
 class Summary:
-    """Counts per queue, qshape of the deferred queue, top senders and deferral reasons."""
+    """Counts per queue, qshape of the deferred queue, top senders and deferral reasons
+    (senders and bounces among the mail not on hold)."""
 
     def __init__(self, keep_bounce_ids=10, now=None):
         self.counts = dict.fromkeys(QUEUES, 0)
         self.qshape = QShape(["deferred"], now=now)
         self.senders, self.reasons = {}, {}
-        self.total = self.mailer_daemon = 0
+        self.total = self.mailer_daemon = self.active = 0
         self.bounce_ids, self.keep = [], keep_bounce_ids
 
     def add(self, msg):
         q = msg.get("queue_name")
         self.counts[q] = self.counts.get(q, 0) + 1
         self.total += 1
+        if q == "hold":
+            return  # held mail is contained: it counts in the totals, not in floods or qshape
+        self.active += 1
         sender = msg.get("sender") or "MAILER-DAEMON"
         if sender == "MAILER-DAEMON":
             self.mailer_daemon += 1
@@ -237,7 +241,7 @@ class Summary:
 
     def result(self, top=10):
         rank = lambda d: sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:top]  # noqa: E731
-        return dict(counts=self.counts, total=self.total, mailer_daemon=self.mailer_daemon,
+        return dict(counts=self.counts, total=self.total, not_held=self.active, mailer_daemon=self.mailer_daemon,
                     top_senders=[dict(sender=s, count=n) for s, n in rank(self.senders)],
                     top_reasons=[dict(reason=r, count=n) for r, n in rank(self.reasons)],
                     qshape=self.qshape.table(top=20), bounce_ids=self.bounce_ids)

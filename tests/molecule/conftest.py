@@ -5,10 +5,13 @@ Molecule's default would be ansible://, which falls back to one ansible call per
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 import testinfra
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # lab_run.py, shared by the verifiers
 
 
 def inventory_hosts():

@@ -1,0 +1,107 @@
+"""Each family of fixes, end to end on real Postfix, through the playbooks an admin runs:
+
+diagnose finds the faults -> remediate --check reports changes and changes nothing ->
+remediate fixes -> a second diagnosis is clean for those IDs -> a second remediate has
+changed=0 -> the mail the fault held back is delivered.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from lab_run import fingerprint, playbook, report, sh
+
+INJECTED = {
+    "rem-dns": {"dns.resolver_dead"},
+    "rem-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
+                "config.unused_parameter", "relay.open_relay", "service.hostname_invalid"},
+    "rem-files": {"maps.stale_db", "maps.missing_db", "maps.db_permission", "tls.cert_unreadable",
+                  "queue.corrupt_files", "service.check_fails"},
+    "rem-svc": {"queue.sender_flood", "service.not_running"},
+}
+HOSTS = sorted(INJECTED)
+
+pytestmark = pytest.mark.skipif(not os.environ.get("MOLECULE_INVENTORY_FILE"), reason="run by Molecule")
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """The whole sequence once; each test checks one property of it."""
+    out = {}
+    out["before"] = playbook("diagnose", "before")
+    out["prints_before"] = {h: fingerprint(h) for h in HOSTS}
+    out["check"] = playbook("remediate", "check", "--check", "--diff")
+    out["prints_after_check"] = {h: fingerprint(h) for h in HOSTS}
+    out["fix"] = playbook("remediate", "fix")
+    out["after"] = playbook("diagnose", "after")
+    out["again"] = playbook("remediate", "again")
+    return out
+
+
+def test_diagnosis_finds_every_injected_fault(runs):
+    rc, output, _recap = runs["before"]
+    assert rc == 0, output[-3000:]
+    for host, ids in INJECTED.items():
+        assert ids <= set(report("before", host)["ids"]), host
+
+
+def test_check_mode_reports_changes_and_changes_nothing(runs):
+    rc, output, recap = runs["check"]
+    assert rc == 0, output[-3000:]
+    for host in HOSTS:
+        assert recap[host]["changed"] > 0, host
+        assert runs["prints_after_check"][host] == runs["prints_before"][host], "--check changed " + host
+        assert set(report("check", host, ".remediation")["selected"]) >= INJECTED[host]
+    assert "+++ after" in output  # --diff shows the main.cf/master.cf/resolv.conf edits
+
+
+def test_real_run_fixes_everything(runs):
+    rc, output, recap = runs["fix"]
+    assert rc == 0, output[-4000:]
+    for host in HOSTS:
+        rec = report("fix", host, ".remediation")
+        assert set(rec["selected"]) >= INJECTED[host] and rec["rolled_back"] is False, host
+        assert rec["still_present"] == [], (host, rec)
+        assert recap[host]["failed"] == 0
+
+
+def test_second_diagnosis_is_clean_for_the_fixed_ids(runs):
+    for host, ids in INJECTED.items():
+        after = report("after", host)
+        live = {f["id"] for f in after["findings"] if not f.get("historical")}
+        assert not ids & live, (host, [(f["id"], f["summary"]) for f in after["findings"] if f["id"] in ids])
+
+
+def test_second_remediation_changes_nothing(runs):
+    rc, output, recap = runs["again"]
+    assert rc == 0, output[-3000:]
+    assert {h: recap[h]["changed"] for h in HOSTS} == {h: 0 for h in HOSTS}, output[-3000:]
+
+
+def test_mail_held_back_by_the_dead_resolver_is_delivered(runs):
+    before = report("before", "rem-dns")
+    assert before["queue"]["counts"]["deferred"] >= 3
+    dead = next(f for f in before["findings"] if f["id"] == "dns.resolver_dead")
+    assert dead["fix"]["remove_nameservers"] == ["127.0.0.53"] and dead["fix"]["resync_chroot"] is True
+    for _ in range(60):
+        if "Mail queue is empty" in sh("rem-dns", "postqueue -p").stdout:
+            break
+        time.sleep(1)
+    assert "Mail queue is empty" in sh("rem-dns", "postqueue -p").stdout
+    resolv = sh("rem-dns", "cat /etc/resolv.conf /var/spool/postfix/etc/resolv.conf").stdout
+    assert "127.0.0.53" not in resolv and resolv.count("nameserver 127.0.0.1") == 2
+
+
+def test_fixed_files_and_services(runs):
+    assert sh("rem-files", "stat -c '%U %a' /etc/ssl/private/lab-smtpd.key").stdout.split() == ["root", "600"]
+    assert sh("rem-files", "test /etc/postfix/virtual.db -nt /etc/postfix/virtual && test -e /etc/postfix/sender_access.db").returncode == 0
+    assert sh("rem-files", "ls /var/spool/postfix/corrupt | wc -l").stdout.strip() == "0"
+    backup = report("fix", "rem-files", ".remediation")["backup"]
+    assert sh("rem-files", "test -d %s && stat -c %%a %s" % (backup, backup)).stdout.strip() == "700"
+    assert sh("rem-svc", "postfix status").returncode == 0
+    held = sh("rem-svc", "postqueue -j | grep -c '\"queue_name\": \"hold\"'").stdout.strip()
+    assert int(held or 0) >= 5
+    assert sh("rem-cfg", "postconf -h myhostname soft_bounce mynetworks").stdout.split("\n")[:2] == ["rem-cfg.lab.test", "no"]
+    assert "0.0.0.0/0" not in sh("rem-cfg", "postconf -h mynetworks").stdout
+    assert "smtpd_recipient_restriction =" not in sh("rem-cfg", "cat /etc/postfix/main.cf").stdout
