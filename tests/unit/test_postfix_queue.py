@@ -142,3 +142,15 @@ def test_flush_selected_and_all(filled):
     res = q(d, action="flush")
     assert res["changed"] and res["command"][-1] == "-f"
     assert sum(q(d)["counts"].values()) == 5  # still deferred by the retry transport, nothing lost
+
+
+@needs_root
+def test_no_half_action_while_postfix_is_down(filled):
+    """With maillog_file set, postsuper dies after the first ID when postlogd is not running
+    (seen on Postfix 3.7): the module must refuse before touching anything."""
+    d, ids = filled
+    before = queue_ids(d)
+    sh("postfix", "-c", str(d), "stop")
+    res = q(d, action="hold", queue=["deferred"])
+    assert res.get("failed") and "start Postfix first" in res["msg"]
+    assert {k: v for k, v in queue_ids(d, wait_settled=False).items()} == before
