@@ -136,7 +136,8 @@ def config_findings(c, opts):
             items.append(dict(file=w["file"], name=w["name"], value=w["value"], closest=closest_param(w["name"], known)))
         names = ", ".join("%s%s" % (i["name"], " (did you mean %s?)" % i["closest"] if i["closest"] else "") for i in items)
         out.append(make_finding("config.unused_parameter", "Unused parameter(s): " + names, evidence=dict(parameters=items),
-                                fix=dict(remove=[i["name"] for i in items if i["file"].endswith("main.cf")])))
+                                fix=dict(remove=[i["name"] for i in items if i["file"].endswith("main.cf")],
+                                         can_fix=any(i["file"].endswith("main.cf") for i in items))))
     ok, text = c["check"]
     # Warnings another finding already reports (unused parameters, corrupt queue files) are not repeated.
     lines = [ln for ln in text.splitlines() if ln.strip() and not CHECK_COVERED.search(ln)]
@@ -348,8 +349,7 @@ def log_findings(agg, opts):
         groups = rec.get("groups", {})
         ev = dict(count=rec["count"], first=_iso(rec["first"]), last=_iso(rec["last"]), samples=rec["samples"],
                   top={k: _top(v) for k, v in groups.items()})
-        cls = None
-        severity = None
+        cls = severity = fix = None
         summary = "%d log line(s)" % rec["count"]
         if fid == "relay.access_denied":
             ips = groups.get("ip", {})
@@ -367,6 +367,7 @@ def log_findings(agg, opts):
             else:
                 severity = "low"
                 summary = "%d client(s) rejected by RBL(s) %s" % (sum(inbound.values()), ", ".join(sorted(inbound)))
+                fix = dict(can_fix=True, rbls=sorted(inbound))  # opt-in: stop using one list for now
         elif fid == "sasl.auth_failed":
             ips = groups.get("ip", {})
             brute = {ip: n for ip, n in ips.items() if n >= opts.get("brute_force", 10)}
@@ -389,7 +390,7 @@ def log_findings(agg, opts):
                 summary = "%d log line(s) about %s" % (rec["count"], ", ".join(sorted(files)))
         elif fid == "config.unused_parameter":
             summary = "Logged unused parameter(s): %s" % ", ".join(sorted(groups.get("param", {})))
-        out.append(make_finding(fid, summary, evidence=ev, cls=cls, severity=severity, source="log"))
+        out.append(make_finding(fid, summary, evidence=ev, cls=cls, severity=severity, fix=fix, source="log"))
     rotation = mx_rotation(agg)
     if rotation:
         out.append(rotation)

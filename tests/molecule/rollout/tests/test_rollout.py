@@ -1,0 +1,52 @@
+"""Rollback and the rollout brake, through remediate.yml as an admin runs it."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from lab_run import playbook, report, reports_dir, sh
+
+BAD, GOOD = "rol-1-bad", ["rol-2-a", "rol-3-b"]
+CONFIG = "sha256sum /etc/postfix/main.cf /etc/postfix/master.cf"
+
+pytestmark = pytest.mark.skipif(not os.environ.get("MOLECULE_INVENTORY_FILE"), reason="run by Molecule")
+
+
+@pytest.fixture(scope="module")
+def stop_run():
+    """One host per batch, no failure tolerated: the bad host goes first and stops the rollout."""
+    before = sh(BAD, CONFIG).stdout
+    result = playbook("remediate", "stop", "-e", "remediate_serial=1", "-e", "remediate_max_fail_percent=0")
+    return before, result
+
+
+def test_the_fix_that_cannot_validate_is_rolled_back(stop_run):
+    before, (rc, output, recap) = stop_run
+    assert rc != 0 and recap[BAD]["failed"] == 1, output[-3000:]
+    rec = report("stop", BAD, ".remediation")
+    assert rec["selected"] == ["ipv6.unreachable"] and rec["rolled_back"] is True
+    assert "postfix check" in rec["failure"] or "inet_protocols" in rec["failure"] or rec["failure"]
+    assert sh(BAD, CONFIG).stdout == before  # configuration exactly as before
+    assert sh(BAD, "postfix status").returncode == 0  # and still running
+    assert sh(BAD, "postconf -h inet_protocols").stdout.strip() == "all"
+    assert "Remediation failed at" in output and "restored from" in output
+
+
+def test_the_rollout_stops_at_max_fail_percentage(stop_run):
+    _before, (_rc, output, recap) = stop_run
+    assert "NO MORE HOSTS LEFT" in output
+    for host in GOOD:
+        assert host not in recap, "the rollout went on to %s" % host
+        assert not (reports_dir("stop") / (host + ".remediation.json")).exists()
+        assert sh(host, "postconf -h soft_bounce").stdout.strip() == "yes"  # untouched
+
+
+def test_one_batch_fixes_the_others_and_fails_only_the_bad_host(stop_run):
+    before = sh(BAD, CONFIG).stdout
+    rc, output, recap = playbook("remediate", "batch", "-e", "remediate_serial=100%", "-e", "remediate_max_fail_percent=50")
+    assert rc != 0 and recap[BAD]["failed"] == 1, output[-3000:]
+    for host in GOOD:
+        assert recap[host]["failed"] == 0
+        assert report("batch", host, ".remediation")["selected"] == ["config.soft_bounce_on"]
+        assert sh(host, "postconf -h soft_bounce").stdout.strip() == "no"
+    assert sh(BAD, CONFIG).stdout == before and sh(BAD, "postfix status").returncode == 0
