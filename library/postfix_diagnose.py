@@ -119,6 +119,13 @@ options:
         healthy server logs a few of those.
     type: int
     default: 5
+  fix_ledger:
+    description:
+      - JSON object fault ID -> time (epoch) at which postfix_remediate fixed it on this host. Log
+        findings whose lines all predate that time are reported as historical advisories, so a
+        fixed fault found only in old log lines is not fixed again.
+    type: path
+    default: /var/lib/postfix-remedy/fixed.json
   change_window_marker:
     description: When this file exists a change window is open, and soft_bounce/debug settings
       are expected (written by the postfix_change_window role).
@@ -198,6 +205,7 @@ errors:
   elements: str
 """
 
+import json
 import os
 import re
 import socket
@@ -517,7 +525,7 @@ class Diagnosis:
             live = set(checks) & {"config", "probes"}
             if "probes" in checks and all(x.get("ok") for x in self.result["probes"].get("sasl", [])):
                 live.add("no_sasl")  # SASL sockets fine, or SASL not used at all
-            findings += rules.merge_log(findings, rules.log_findings(agg, opts), live)
+            findings += rules.merge_log(findings, rules.log_findings(agg, opts), live, _load_ledger(self.p["fix_ledger"]))
         if "bounce" in checks:
             records, sources = self.gather_bounces(queue)
             self.result["bounces"] = records
@@ -531,6 +539,16 @@ class Diagnosis:
             counts["by_severity"][f["severity"]] = counts["by_severity"].get(f["severity"], 0) + 1
         self.result["counts"] = counts
         return self.result
+
+
+def _load_ledger(path):
+    """{fault_id: epoch} written by postfix_remediate when it fixed an ID; {} when absent or damaged."""
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+        return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 def _norm_outcome(outcome):
@@ -589,6 +607,7 @@ def main():
             brute_force=dict(type="int", default=10),
             log_min_count=dict(type="int", default=5),
             change_window_marker=dict(type="path", default="/var/lib/postfix-remedy/change-window.json"),
+            fix_ledger=dict(type="path", default="/var/lib/postfix-remedy/fixed.json"),
             bounce_files=dict(type="list", elements="path"),
             bounce_from_queue=dict(type="int", default=10),
             fqdn=dict(type="str"),

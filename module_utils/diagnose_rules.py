@@ -435,21 +435,37 @@ LIVE_CHECK = {
 }
 
 
-def merge_log(existing, log_found, live_checks):
+def merge_log(existing, log_found, live_checks, fixed_at=None):
     """Log findings to add: folded into a live finding of the same ID as evidence, or marked
-    historical when the live check for that ID ran (live_checks) and passed."""
+    historical when the live check for that ID ran (live_checks) and passed, or when every line
+    is older than the time a remediation fixed that ID (fixed_at: {id: epoch}, the fix ledger)."""
     by_id = {f["id"]: f for f in existing}
     fresh = []
     for f in log_found:
         if f["id"] in by_id:
             by_id[f["id"]]["evidence"]["log"] = f["evidence"]
             continue
+        fixed = (fixed_at or {}).get(f["id"])
+        last = _epoch(f["evidence"].get("last"))
         if LIVE_CHECK.get(f["id"]) in live_checks:
-            f.update({"class": "advisory", "severity": "info", "historical": True})
-            f["fix"]["can_fix"] = False
-            f["summary"] += "; the live check passes now (logged before a fix?)"
+            _historical(f, "the live check passes now (logged before a fix?)")
+        elif fixed and last is not None and last <= fixed:
+            _historical(f, "every line predates the fix applied at %s" % _iso(fixed))
         fresh.append(f)
     return fresh
+
+
+def _historical(f, why):
+    f.update({"class": "advisory", "severity": "info", "historical": True})
+    f["fix"]["can_fix"] = False
+    f["summary"] += "; " + why
+
+
+def _epoch(iso):
+    try:
+        return _dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 # ------------------------------------------------------------------ correlation

@@ -331,3 +331,20 @@ def test_logged_fault_fixed_since_is_historical(postfix_dir, env):
     res = diagnose(postfix_dir, env, checks=["log", "probes"], incremental=False, dns_records=False)
     f = next(f for f in res["findings"] if f["id"] == "maps.stale_db")
     assert f["class"] == "advisory" and f["historical"] is True and f["fix"]["can_fix"] is False
+
+
+def test_fix_ledger_makes_older_log_lines_history(postfix_dir, env, tmp_path):
+    """Log-only faults (no live check) fixed by a remediation must not be fixed again from old lines."""
+    env["log"].write_text("\n".join(as_log([c for c in CASES if c[0] == "ipv6.unreachable"])) + "\n")
+    ledger = tmp_path / "fixed.json"
+    before = diagnose(postfix_dir, env, checks=["log"], incremental=False, fix_ledger=str(ledger))
+    assert next(f for f in before["findings"] if f["id"] == "ipv6.unreachable")["class"] == "auto"
+    ledger.write_text('{"ipv6.unreachable": %d}' % time.time())
+    after = diagnose(postfix_dir, env, checks=["log"], incremental=False, fix_ledger=str(ledger))
+    f = next(f for f in after["findings"] if f["id"] == "ipv6.unreachable")
+    assert f["historical"] is True and f["fix"]["can_fix"] is False
+    ledger.write_text('{"ipv6.unreachable": 1000}')  # fixed long before these lines: a new occurrence
+    again = diagnose(postfix_dir, env, checks=["log"], incremental=False, fix_ledger=str(ledger))
+    assert next(f for f in again["findings"] if f["id"] == "ipv6.unreachable")["class"] == "auto"
+    ledger.write_text("not json")
+    assert diagnose(postfix_dir, env, checks=["log"], incremental=False, fix_ledger=str(ledger))["ids"]
