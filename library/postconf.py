@@ -255,7 +255,16 @@ class Planner:
         self.touched = set()  # main.cf parameter names named by the caller
         self.restart = False
         self._explicit = pc.parse_n(pf.postconf("-n")[1])
+        self._written = self._main_cf_settings()  # includes names postconf -n leaves out
         self._known = None
+
+    def _main_cf_settings(self):
+        path = os.path.join(self.pf.config_dir or "/etc/postfix", "main.cf")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                return pc.main_cf_settings(fh.read())
+        except OSError:
+            return {}
 
     def known(self):
         if self._known is None:
@@ -308,9 +317,9 @@ class Planner:
             except pc.ValueError_ as exc:
                 self.fail(str(exc))
             self.touched.add(name)
-            if name in self._explicit:
+            if name in self._explicit or name in self._written:
                 self.ops.append([flag, name])
-                self._changed(name, "%s %s (was %r)" % (verb, name, self._explicit[name]))
+                self._changed(name, "%s %s (was %r)" % (verb, name, self._explicit.get(name, self._written.get(name))))
 
     def edit_lists(self, adds, removes):
         for name in sorted(set(adds) | set(removes)):

@@ -172,6 +172,30 @@ def parse_n(text):
     return out
 
 
+MAIN_CF_LINE = re.compile(r"^([A-Za-z0-9_]+)\s*=\s*(.*)$")
+
+
+def main_cf_settings(text):
+    """{name: value} of every setting written in a main.cf text, known to Postfix or not.
+
+    `postconf -n` leaves out parameters Postfix does not know (it only warns "unused parameter"),
+    so removing a misspelt name has to look at the file itself. Continuation lines are joined.
+    """
+    out, name = {}, None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            name = None if not line.strip() else name
+            continue
+        if line[0] in " \t" and name:
+            out[name] += " " + line.strip()
+            continue
+        m = MAIN_CF_LINE.match(line)
+        name = m.group(1) if m else None
+        if m:
+            out[name] = m.group(2).strip()
+    return out
+
+
 def parse_master_line(line):
     """Split one `postconf -M` line into the 8 fields (command keeps its args)."""
     parts = line.split(None, 7)

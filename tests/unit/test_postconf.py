@@ -143,3 +143,17 @@ def test_bad_config_dir():
     assert res.get("failed") and "no main.cf" in res["msg"]
     res = run_module("postconf", {"config_dir": "/etc/postfix/../x;rm", "parameters": {"relayhost": ""}})
     assert res.get("failed") and "config_dir" in res["msg"]
+
+
+def test_absent_removes_a_misspelt_parameter(postfix_dir):
+    """postconf -n leaves out names Postfix does not know; removal must still find them."""
+    with open(postfix_dir / "main.cf", "a") as fh:
+        fh.write("smtpd_recipient_restriction = permit_mynetworks,\n    reject_unauth_destination\n")
+    assert "smtpd_recipient_restriction" not in pc(postfix_dir, "-n")
+    dry = run_module("postconf", dict(config_dir=str(postfix_dir), absent=["smtpd_recipient_restriction"]), check=True)
+    assert dry["changed"] and "smtpd_recipient_restriction" in (postfix_dir / "main.cf").read_text()
+    res = run_module("postconf", dict(config_dir=str(postfix_dir), absent=["smtpd_recipient_restriction"]))
+    assert res["changed"] and "smtpd_recipient_restriction" not in (postfix_dir / "main.cf").read_text()
+    assert "reject_unauth_destination" not in (postfix_dir / "main.cf").read_text().split("smtpd_relay_restrictions")[0]
+    again = run_module("postconf", dict(config_dir=str(postfix_dir), absent=["smtpd_recipient_restriction"]))
+    assert again["changed"] is False

@@ -18,7 +18,10 @@ INJECTED = {
                 "config.unused_parameter", "relay.open_relay", "service.hostname_invalid"},
     "rem-files": {"maps.stale_db", "maps.missing_db", "maps.db_permission", "tls.cert_unreadable",
                   "queue.corrupt_files", "service.check_fails"},
-    "rem-svc": {"queue.sender_flood", "service.not_running"},
+    "rem-svc": {"queue.sender_flood", "queue.bounce_flood", "service.not_running"},
+    "rem-log": {"ipv6.unreachable", "relay.access_denied", "queue.size_limit", "delivery.mailbox_full",
+                "tls.wrong_version", "tls.delivery_handshake", "sasl.lost_after_auth", "timeout.end_of_data",
+                "config.loops_to_myself", "rbl.listed", "delivery.unknown_user"},
 }
 HOSTS = sorted(INJECTED)
 
@@ -105,3 +108,14 @@ def test_fixed_files_and_services(runs):
     assert sh("rem-cfg", "postconf -h myhostname soft_bounce mynetworks").stdout.split("\n")[:2] == ["rem-cfg.lab.test", "no"]
     assert "0.0.0.0/0" not in sh("rem-cfg", "postconf -h mynetworks").stdout
     assert "smtpd_recipient_restriction =" not in sh("rem-cfg", "cat /etc/postfix/main.cf").stdout
+    bounces = sh("rem-svc", "postqueue -j | grep -c '\"sender\": \"\"'").stdout.strip()
+    assert int(bounces or 0) == 0  # the MAILER-DAEMON flood was deleted (copies kept)
+    got = dict(line.split(" = ", 1) for line in sh("rem-log", "postconf inet_protocols mynetworks message_size_limit "
+               "mailbox_size_limit smtp_tls_security_level smtpd_tls_protocols broken_sasl_auth_clients "
+               "smtp_data_done_timeout mydestination smtpd_recipient_restrictions").stdout.splitlines())
+    assert got["inet_protocols"] == "ipv4" and "10.1.0.0/16" in got["mynetworks"]
+    assert got["message_size_limit"] == "52428800" and got["mailbox_size_limit"] == "0"
+    assert got["smtp_tls_security_level"] == "may" and got["smtpd_tls_protocols"] == ">=TLSv1.2"
+    assert got["broken_sasl_auth_clients"] == "yes" and got["smtp_data_done_timeout"] == "600s"
+    assert "lab.example" in got["mydestination"] and "zen.spamhaus.org" not in got["smtpd_recipient_restrictions"]
+    assert sh("rem-log", "postmap -q nobody1@lab.example hash:/etc/postfix/virtual").stdout.strip() == "root"
