@@ -110,9 +110,11 @@ def test_fixed_files_and_services(runs):
     assert "smtpd_recipient_restriction =" not in sh("rem-cfg", "cat /etc/postfix/main.cf").stdout
     bounces = sh("rem-svc", "postqueue -j | grep -c '\"sender\": \"\"'").stdout.strip()
     assert int(bounces or 0) == 0  # the MAILER-DAEMON flood was deleted (copies kept)
-    got = dict(line.split(" = ", 1) for line in sh("rem-log", "postconf inet_protocols mynetworks message_size_limit "
-               "mailbox_size_limit smtp_tls_security_level smtpd_tls_protocols broken_sasl_auth_clients "
-               "smtp_data_done_timeout mydestination smtpd_recipient_restrictions").stdout.splitlines())
+    names = ("inet_protocols mynetworks message_size_limit mailbox_size_limit smtp_tls_security_level "
+             "smtpd_tls_protocols broken_sasl_auth_clients smtp_data_done_timeout mydestination "
+             "smtpd_recipient_restrictions")
+    lines = sh("rem-log", "postconf " + names).stdout.splitlines()
+    got = {name.strip(): value.strip() for name, _eq, value in (line.partition("=") for line in lines)}
     assert got["inet_protocols"] == "ipv4" and "10.1.0.0/16" in got["mynetworks"]
     assert got["message_size_limit"] == "52428800" and got["mailbox_size_limit"] == "0"
     assert got["smtp_tls_security_level"] == "may" and got["smtpd_tls_protocols"] == ">=TLSv1.2"

@@ -50,3 +50,21 @@ def test_one_batch_fixes_the_others_and_fails_only_the_bad_host(stop_run):
         assert report("batch", host, ".remediation")["selected"] == ["config.soft_bounce_on"]
         assert sh(host, "postconf -h soft_bounce").stdout.strip() == "no"
     assert sh(BAD, CONFIG).stdout == before and sh(BAD, "postfix status").returncode == 0
+
+
+def test_change_window_always_closes(stop_run):
+    """Seed 002: the window closes (soft_bounce off, marker gone) even when the remediation in it fails."""
+    rc, output, recap = playbook("change_window", "window", "-l", BAD, "-e", "postfix_change_window_debug_peer=192.0.2.7")
+    assert rc != 0 and recap[BAD]["failed"] == 1, output[-3000:]
+    assert "Close the window" in output
+    assert sh(BAD, "postconf -h soft_bounce debug_peer_list").stdout.split("\n")[:2] == ["no", ""]
+    assert sh(BAD, "test -e /var/lib/postfix-remedy/change-window.json").returncode != 0
+    assert report("window", BAD, ".change_window")["rolled_back"] is True
+    assert sh(BAD, "postfix status").returncode == 0
+
+
+def test_queue_role_needs_confirmation_to_delete(stop_run):
+    rc, output, _recap = playbook("queue", "queue", "-l", GOOD[0], "-e", "postfix_queue_action=delete_bounces")
+    assert rc != 0 and "needs postfix_queue_confirm=true" in output
+    rc, output, _recap = playbook("queue", "queue", "-l", GOOD[0])
+    assert rc == 0 and "list selected" in output
