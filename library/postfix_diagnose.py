@@ -355,11 +355,21 @@ class Diagnosis:
                 out.append(dict(type="dovecot", used_by=where, socket=sock, ok=bool(info.get("is_socket")),
                                 detail="not a socket" if info["exists"] else info.get("error")))
             elif typ == "cyrus" and self._saslauthd_wanted(path):
-                socks = ["/var/run/saslauthd/mux", "/run/saslauthd/mux", os.path.join(queue_dir, "var/run/saslauthd/mux")]
+                # A chrooted smtpd only sees the socket inside $queue_directory (Debian's setup).
+                chrooted = self._smtpd_chrooted(where)
+                socks = ([os.path.join(queue_dir, "var/run/saslauthd/mux")] if chrooted
+                         else ["/var/run/saslauthd/mux", "/run/saslauthd/mux"])
                 live = [s for s in socks if hp.file_info(s).get("is_socket")]
                 out.append(dict(type="saslauthd", used_by=where, socket=socks[0], candidates=socks, ok=bool(live),
+                                chroot=chrooted, run_path=os.path.dirname(socks[0]),
                                 detail="none of %s is a socket" % ", ".join(socks)))
         return out
+
+    def _smtpd_chrooted(self, where):
+        """Is the smtpd that does SASL (one service, or every smtpd when set in main.cf) chrooted?"""
+        svcs = [self.services.get(where)] if where in self.services else [
+            svc for svc in self.services.values() if svc.get("command", "").split()[:1] == ["smtpd"]]
+        return any(svc and svc.get("chroot") == "y" for svc in svcs)
 
     def _saslauthd_wanted(self, name):
         conf_dir = self.pf.config_dir or "/etc/postfix"

@@ -222,7 +222,8 @@ def probe_findings(p, opts):
             continue
         fid = "sasl.dovecot_socket" if s["type"] == "dovecot" else "sasl.saslauthd_down"
         out.append(make_finding(fid, "SASL socket %s is missing (%s)" % (s["socket"], s.get("detail", "")), evidence=s,
-                                fix=dict(service="dovecot" if s["type"] == "dovecot" else "saslauthd")))
+                                fix=dict(service="dovecot" if s["type"] == "dovecot" else "saslauthd",
+                                         run_path=s.get("run_path"), chroot=s.get("chroot", False))))
     d = p.get("dns") or {}
     if d.get("ptr") is not None and d["ptr"].get("checked"):
         ptr = d["ptr"]

@@ -19,6 +19,8 @@ EXPECTED = {
                  "config.unused_parameter", "relay.open_relay"},
     "diag-files": {"maps.stale_db", "maps.missing_db", "tls.cert_unreadable", "queue.corrupt_files"},
     "diag-down": {"service.not_running"},
+    "diag-records": {"tls.cert_expiry", "auth.spf_permerror", "auth.dmarc_missing", "sasl.saslauthd_down",
+                     "dns.ptr_mismatch"},
 }
 
 

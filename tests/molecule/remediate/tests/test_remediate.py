@@ -17,7 +17,8 @@ INJECTED = {
     "rem-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
                 "config.unused_parameter", "relay.open_relay", "service.hostname_invalid"},
     "rem-files": {"maps.stale_db", "maps.missing_db", "maps.db_permission", "tls.cert_unreadable",
-                  "queue.corrupt_files", "service.check_fails", "tls.untrusted_issuer"},
+                  "queue.corrupt_files", "service.check_fails", "tls.untrusted_issuer",
+                  "sasl.saslauthd_down"},
     "rem-svc": {"queue.sender_flood", "queue.bounce_flood", "service.not_running"},
     "rem-log": {"ipv6.unreachable", "relay.access_denied", "queue.size_limit", "delivery.mailbox_full",
                 "tls.wrong_version", "tls.delivery_handshake", "sasl.lost_after_auth", "timeout.end_of_data",
@@ -101,6 +102,7 @@ def test_fixed_files_and_services(runs):
     assert sh("rem-files", "test /etc/postfix/virtual.db -nt /etc/postfix/virtual && test -e /etc/postfix/sender_access.db").returncode == 0
     assert sh("rem-files", "ls /var/spool/postfix/corrupt | wc -l").stdout.strip() == "0"
     assert sh("rem-files", "postconf -h smtp_tls_CAfile").stdout.strip() == "/etc/ssl/certs/ca-certificates.crt"
+    assert sh("rem-files", "test -S /var/spool/postfix/var/run/saslauthd/mux").returncode == 0  # inside the chroot
     backup = report("fix", "rem-files", ".remediation")["backup"]
     assert sh("rem-files", "test -d %s && stat -c %%a %s" % (backup, backup)).stdout.strip() == "700"
     assert sh("rem-svc", "postfix status").returncode == 0
