@@ -348,3 +348,18 @@ def test_fix_ledger_makes_older_log_lines_history(postfix_dir, env, tmp_path):
     assert next(f for f in again["findings"] if f["id"] == "ipv6.unreachable")["class"] == "auto"
     ledger.write_text("not json")
     assert diagnose(postfix_dir, env, checks=["log"], incremental=False, fix_ledger=str(ledger))["ids"]
+
+
+def test_saslauthd_socket_must_be_inside_the_chroot(postfix_dir, env):
+    (postfix_dir / "sasl").mkdir(exist_ok=True)
+    (postfix_dir / "sasl" / "smtpd.conf").write_text("pwcheck_method: saslauthd\nmech_list: PLAIN LOGIN\n")
+    postconf(postfix_dir, "smtpd_sasl_auth_enable = yes")
+    sh("postconf", "-c", str(postfix_dir), "-F", "smtp/inet/chroot=y")
+    res = diagnose(postfix_dir, env, checks=["probes"], dns_records=False)
+    f = next(f for f in res["findings"] if f["id"] == "sasl.saslauthd_down")
+    assert f["fix"]["chroot"] is True
+    assert f["fix"]["run_path"] == str(queue_dir(postfix_dir) / "var" / "run" / "saslauthd")
+    sh("postconf", "-c", str(postfix_dir), "-F", "smtp/inet/chroot=n")
+    res = diagnose(postfix_dir, env, checks=["probes"], dns_records=False)
+    f = next(f for f in res["findings"] if f["id"] == "sasl.saslauthd_down")
+    assert f["fix"]["chroot"] is False and f["fix"]["run_path"] == "/var/run/saslauthd"
