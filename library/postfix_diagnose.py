@@ -269,6 +269,7 @@ class Diagnosis:
                                              timeout=self.p["resolver_timeout"], probe_name=self._probe_name()))
         probes["master"] = hp.master_status(queue_dir)
         probes["listening"] = hp.listening_ports()
+        probes["inet_interfaces"] = self.param("inet_interfaces")
         probes["smtp_services"] = self._smtp_services()
         probes["tls"] = self._tls()
         probes["tables"] = self._tables()

@@ -159,6 +159,23 @@ def _valid_fqdn(name):
 
 
 # ------------------------------------------------------------------ probes
+def postfix_addresses(inet_interfaces):
+    """Addresses Postfix should listen on per inet_interfaces; None means any (all, or names we
+    do not resolve here)."""
+    value = (inet_interfaces or "all").strip()
+    if value == "all":
+        return None
+    if value == "loopback-only":
+        return {"127.0.0.1", "::1"}
+    out = set()
+    for item in pc.split_list(value):
+        try:
+            out.add(str(ipaddress.ip_address(item.strip("[]"))))
+        except ValueError:
+            return None  # a host name: leave it to Postfix
+    return out or None
+
+
 def probe_findings(p, opts):
     """p: dict(resolvers, master, listening, smtp_services, tls, tables, sasl, dns, outbound)."""
     out = []
@@ -193,13 +210,16 @@ def probe_findings(p, opts):
             fix=dict(commands=["postfix check", "postfix start"])))
     if m and m["running"]:
         missing = []
+        wanted = postfix_addresses(p.get("inet_interfaces", "all"))
         for svc in p.get("smtp_services", []):
-            if svc["port"] not in (p.get("listening") or {}):
-                missing.append(svc)
+            # Another daemon on the same port (a second MTA, the lab's SMTP peer) does not count.
+            addrs = (p.get("listening") or {}).get(svc["port"], [])
+            if not any(wanted is None or a in wanted or a in ("0.0.0.0", "::") for a in addrs):
+                missing.append(dict(svc, addresses=sorted(wanted) if wanted else "all"))
         if missing:
             out.append(make_finding("net.connection_refused", "Nothing listens on %s although master.cf enables %s" % (
                 ", ".join(str(s["port"]) for s in missing), ", ".join(s["service"] for s in missing)),
-                evidence=dict(expected=missing, listening=sorted(p.get("listening", {}))),
+                evidence=dict(expected=missing, listening={str(k): v for k, v in (p.get("listening") or {}).items()}),
                 fix=dict(scope="local", commands=["postfix check", "postfix reload"])))
     for pair in p.get("tls", []):
         out.extend(_tls_findings(pair, opts))

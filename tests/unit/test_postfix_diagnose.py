@@ -363,3 +363,23 @@ def test_saslauthd_socket_must_be_inside_the_chroot(postfix_dir, env):
     res = diagnose(postfix_dir, env, checks=["probes"], dns_records=False)
     f = next(f for f in res["findings"] if f["id"] == "sasl.saslauthd_down")
     assert f["fix"]["chroot"] is False and f["fix"]["run_path"] == "/var/run/saslauthd"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("all", None), ("loopback-only", {"127.0.0.1", "::1"}), ("127.0.0.1, [::1]", {"127.0.0.1", "::1"}),
+    ("192.0.2.5", {"192.0.2.5"}), ("mail.example.org", None), ("", None),
+])
+def test_postfix_listen_addresses(value, expected):
+    from ansible.module_utils import diagnose_rules
+    assert diagnose_rules.postfix_addresses(value) == expected
+
+
+def test_another_daemon_on_port_25_does_not_hide_a_missing_listener():
+    from ansible.module_utils import diagnose_rules
+    probes = dict(master=dict(running=True, pid=1, pid_file="x"), smtp_services=[dict(service="smtp", port=25)],
+                  inet_interfaces="127.0.0.1", listening={25: ["127.0.0.2"]})
+    assert [f["id"] for f in diagnose_rules.probe_findings(probes, {})] == ["net.connection_refused"]
+    probes["listening"] = {25: ["127.0.0.2", "127.0.0.1"]}
+    assert diagnose_rules.probe_findings(probes, {}) == []
+    probes.update(inet_interfaces="all", listening={25: ["0.0.0.0"]})
+    assert diagnose_rules.probe_findings(probes, {}) == []
