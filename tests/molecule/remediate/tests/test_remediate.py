@@ -13,7 +13,7 @@ import pytest
 from lab_run import fingerprint, playbook, report, sh
 
 INJECTED = {
-    "rem-dns": {"dns.resolver_dead"},
+    "rem-dns": {"dns.resolver_dead", "net.connection_refused", "queue.deferred_backlog"},
     "rem-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
                 "config.unused_parameter", "relay.open_relay", "service.hostname_invalid"},
     "rem-files": {"maps.stale_db", "maps.missing_db", "maps.db_permission", "tls.cert_unreadable",
@@ -93,6 +93,7 @@ def test_mail_held_back_by_the_dead_resolver_is_delivered(runs):
             break
         time.sleep(1)
     assert "Mail queue is empty" in sh("rem-dns", "postqueue -p").stdout
+    assert "0100007F:0019" in sh("rem-dns", "cat /proc/net/tcp").stdout  # smtpd listens on 127.0.0.1:25 again
     resolv = sh("rem-dns", "cat /etc/resolv.conf /var/spool/postfix/etc/resolv.conf").stdout
     assert "127.0.0.53" not in resolv and resolv.count("nameserver 127.0.0.1") == 2
 
