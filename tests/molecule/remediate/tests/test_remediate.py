@@ -29,6 +29,14 @@ HOSTS = sorted(INJECTED)
 pytestmark = pytest.mark.skipif(not os.environ.get("MOLECULE_INVENTORY_FILE"), reason="run by Molecule")
 
 
+def wait_for_empty_queue(host, seconds=60):
+    for _ in range(seconds):
+        if "Mail queue is empty" in sh(host, "postqueue -p").stdout:
+            return True
+        time.sleep(1)
+    return False
+
+
 @pytest.fixture(scope="module")
 def runs():
     """The whole sequence once; each test checks one property of it."""
@@ -38,6 +46,7 @@ def runs():
     out["check"] = playbook("remediate", "check", "--check", "--diff")
     out["prints_after_check"] = {h: fingerprint(h) for h in HOSTS}
     out["fix"] = playbook("remediate", "fix")
+    out["queue_empty"] = wait_for_empty_queue("rem-dns")
     out["after"] = playbook("diagnose", "after")
     out["again"] = playbook("remediate", "again")
     return out
@@ -88,11 +97,7 @@ def test_mail_held_back_by_the_dead_resolver_is_delivered(runs):
     assert before["queue"]["counts"]["deferred"] >= 3
     dead = next(f for f in before["findings"] if f["id"] == "dns.resolver_dead")
     assert dead["fix"]["remove_nameservers"] == ["127.0.0.53"] and dead["fix"]["resync_chroot"] is True
-    for _ in range(60):
-        if "Mail queue is empty" in sh("rem-dns", "postqueue -p").stdout:
-            break
-        time.sleep(1)
-    assert "Mail queue is empty" in sh("rem-dns", "postqueue -p").stdout
+    assert runs["queue_empty"], sh("rem-dns", "postqueue -p").stdout
     assert "0100007F:0019" in sh("rem-dns", "cat /proc/net/tcp").stdout  # smtpd listens on 127.0.0.1:25 again
     resolv = sh("rem-dns", "cat /etc/resolv.conf /var/spool/postfix/etc/resolv.conf").stdout
     assert "127.0.0.53" not in resolv and resolv.count("nameserver 127.0.0.1") == 2
