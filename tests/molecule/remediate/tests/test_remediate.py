@@ -22,7 +22,7 @@ INJECTED = {
     "rem-svc": {"queue.sender_flood", "queue.bounce_flood", "service.not_running"},
     "rem-log": {"ipv6.unreachable", "relay.access_denied", "queue.size_limit", "delivery.mailbox_full",
                 "tls.wrong_version", "tls.delivery_handshake", "sasl.lost_after_auth", "timeout.end_of_data",
-                "config.loops_to_myself", "rbl.listed", "delivery.unknown_user"},
+                "config.loops_to_myself", "rbl.listed", "delivery.unknown_user", "maps.unsupported_type"},
 }
 HOSTS = sorted(INJECTED)
 
@@ -130,3 +130,5 @@ def test_fixed_files_and_services(runs):
     assert got["broken_sasl_auth_clients"] == "yes" and got["smtp_data_done_timeout"] == "600s"
     assert "lab.example" in got["mydestination"] and "zen.spamhaus.org" not in got["smtpd_recipient_restrictions"]
     assert sh("rem-log", "postmap -q nobody1@lab.example hash:/etc/postfix/virtual").stdout.strip() == "root"
+    assert sh("rem-log", "postconf -h smtpd_sender_restrictions").stdout.strip() == \
+        "check_sender_access hash:/etc/postfix/sender_cdb"
