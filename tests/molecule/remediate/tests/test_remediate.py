@@ -15,7 +15,7 @@ from lab_run import fingerprint, playbook, report, sh
 INJECTED = {
     "rem-dns": {"dns.resolver_dead", "net.connection_refused", "queue.deferred_backlog"},
     "rem-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
-                "config.unused_parameter", "relay.open_relay", "service.hostname_invalid"},
+                "config.unused_parameter", "relay.open_relay", "service.hostname_invalid", "sasl.dovecot_socket"},
     "rem-files": {"maps.stale_db", "maps.missing_db", "maps.db_permission", "tls.cert_unreadable",
                   "queue.corrupt_files", "service.check_fails", "tls.untrusted_issuer",
                   "sasl.saslauthd_down"},
@@ -116,6 +116,7 @@ def test_fixed_files_and_services(runs):
     assert int(held or 0) >= 5
     assert sh("rem-cfg", "postconf -h myhostname soft_bounce mynetworks").stdout.split("\n")[:2] == ["rem-cfg.lab.test", "no"]
     assert "0.0.0.0/0" not in sh("rem-cfg", "postconf -h mynetworks").stdout
+    assert sh("rem-cfg", "test -S /var/spool/postfix/private/auth").returncode == 0  # Dovecot's auth socket
     assert "smtpd_recipient_restriction =" not in sh("rem-cfg", "cat /etc/postfix/main.cf").stdout
     bounces = sh("rem-svc", "postqueue -j | grep -c '\"sender\": \"\"'").stdout.strip()
     assert int(bounces or 0) == 0  # the MAILER-DAEMON flood was deleted (copies kept)
