@@ -48,14 +48,21 @@ def open_relay(params):
     if not (restriction_is_safe(relay) or restriction_is_safe(rcpt)):
         reasons.append("neither smtpd_relay_restrictions (%r) nor smtpd_recipient_restrictions (%r) rejects "
                        "unauthorized destinations" % (relay, rcpt))
+    for net in world_networks(params):
+        reasons.append("mynetworks contains %s (the whole Internet)" % net)
+    return reasons
+
+
+def world_networks(params):
+    """mynetworks entries that cover every address (0.0.0.0/0, [::]/0)."""
+    out = []
     for net in pc.split_list(params.get("mynetworks", "")):
         try:
-            n = ipaddress.ip_network(net.strip("[]").replace("]/", "/"), strict=False)
+            if ipaddress.ip_network(net.strip("[]").replace("]/", "/"), strict=False).prefixlen == 0:
+                out.append(net)
         except ValueError:
             continue
-        if n.prefixlen == 0:
-            reasons.append("mynetworks contains %s (the whole Internet)" % net)
-    return reasons
+    return out
 
 
 def relay_fix(params):
@@ -64,13 +71,7 @@ def relay_fix(params):
     if not (restriction_is_safe(params.get("smtpd_relay_restrictions", ""))
             or restriction_is_safe(params.get("smtpd_recipient_restrictions", ""))):
         fix["params"] = {"smtpd_relay_restrictions": SAFE_RELAY}
-    world = []
-    for net in pc.split_list(params.get("mynetworks", "")):
-        try:
-            if ipaddress.ip_network(net.strip("[]").replace("]/", "/"), strict=False).prefixlen == 0:
-                world.append(net)
-        except ValueError:
-            continue
+    world = world_networks(params)
     if world:
         fix["mynetworks_remove"] = world
     return fix

@@ -68,10 +68,10 @@ def _type_value(value):
 
 
 SMTP_REPLY_RE = re.compile(r"^\s*([245])\d\d\b")
+# RFC 3464 Action values (plus "failure", seen in the wild) -> outcome, and outcome <-> class.
 OUTCOME = {"failed": "failed", "failure": "failed", "delayed": "delayed", "delivered": "delivered",
            "relayed": "delivered", "expanded": "delivered"}
-ACTION_CLASS = {"failed": "permanent", "failure": "permanent", "delayed": "temporary", "delivered": "success",
-                "relayed": "success", "expanded": "success"}
+OUTCOME_CLASS = {"failed": "permanent", "delayed": "temporary", "delivered": "success"}
 
 
 def _record(rcpt, status, action=None, diagnostic=None, remote=None, source="dsn", final=None):
@@ -83,13 +83,12 @@ def _record(rcpt, status, action=None, diagnostic=None, remote=None, source="dsn
         code = reply.group(1) + ".0.0" if reply else None
     klass, meaning = classify_status(code)
     if code is None and action:
-        klass = ACTION_CLASS.get(action.lower(), "unknown")
+        klass = OUTCOME_CLASS.get(OUTCOME.get(action.lower()), "unknown")
     if rcpt:
         rcpt = rcpt.strip().strip("<>")
     # outcome: what happened to this copy. The Action field decides (a 4.4.7 "failed" is final);
     # without it the status class does.
-    outcome = OUTCOME.get((action or "").lower()) or {"permanent": "failed", "temporary": "delayed",
-                                                     "success": "delivered"}.get(klass, "unknown")
+    outcome = OUTCOME.get((action or "").lower()) or {c: o for o, c in OUTCOME_CLASS.items()}.get(klass, "unknown")
     rec = {"recipient": rcpt, "status": code, "class": klass, "outcome": outcome, "meaning": meaning, "action": action,
            "diagnostic": diagnostic, "remote_mta": remote, "source": source}
     if final and final.strip().strip("<>") != rcpt:
