@@ -14,8 +14,7 @@ import pytest
 
 EXPECTED = {
     "diag-ok": set(),
-    # the held mail logs "Name service error" lines: a symptom the resolver finding explains
-    "diag-dns": {"dns.resolver_dead", "queue.deferred_backlog", "dns.name_service_error"},
+    "diag-dns": {"dns.resolver_dead", "queue.deferred_backlog"},
     "diag-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
                  "config.unused_parameter", "relay.open_relay"},
     "diag-files": {"maps.stale_db", "maps.missing_db", "tls.cert_unreadable", "queue.corrupt_files"},
@@ -44,6 +43,11 @@ def check_run():
     return proc.stdout
 
 
+# Symptoms that appear only once the smtp client has logged a failed lookup (timing-dependent);
+# when present they must be attributed to the root cause.
+SYMPTOMS = {"diag-dns": {"dns.name_service_error"}}
+
+
 def report(kind, name):
     base = EPHEMERAL / "reports" / kind
     path = base / (name + ".json")
@@ -56,7 +60,12 @@ def report(kind, name):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_report_names_exactly_the_injected_faults(name):
     rep = report("real", name)
-    assert set(rep["ids"]) == EXPECTED[name], [(f["id"], f["summary"]) for f in rep["findings"]]
+    extra = set(rep["ids"]) - EXPECTED[name]
+    assert EXPECTED[name] <= set(rep["ids"]) and extra <= SYMPTOMS.get(name, set()), \
+        [(f["id"], f["summary"]) for f in rep["findings"]]
+    for f in rep["findings"]:
+        if f["id"] in extra:
+            assert f["root_cause"] == "dns.resolver_dead" and f["class"] == "advisory"
     assert rep["host"] == name and rep["postconf_n"]["myhostname"].endswith(".lab.test")
     assert "counts" in rep["queue"] and rep["errors"] == []
     for f in rep["findings"]:
