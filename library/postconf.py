@@ -179,6 +179,10 @@ changes:
   elements: str
   returned: always
   sample: ["set relayhost: '' -> '[smtp.example.net]:587'"]
+unified_diff:
+  description: Unified diff (no context lines) of main.cf and master.cf, empty when nothing changes; also in check mode.
+  type: str
+  returned: always
 commands:
   description: The postconf argv lists run against the real configuration.
   type: list
@@ -484,6 +488,11 @@ def main():
     result = dict(changed=changed, changes=plan.changes if changed else [], commands=[], backup_files=[],
                   needs=("restart" if plan.restart else "reload") if changed else "none",
                   warnings_postconf=warnings)
+    # A compact unified diff, always: the remediation record and the fleet report show it.
+    result["unified_diff"] = "".join(
+        "".join(difflib.unified_diff(before[f].splitlines(True), after[f].splitlines(True),
+                                     os.path.join(conf_dir, f), os.path.join(conf_dir, f), n=0))
+        for f in FILES if before[f] != after[f])
     if module._diff:
         result["diff"] = [dict(before_header=os.path.join(conf_dir, f), after_header=os.path.join(conf_dir, f),
                                before=before[f], after=after[f]) for f in FILES if before[f] != after[f]]

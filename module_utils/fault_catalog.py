@@ -219,6 +219,25 @@ CATALOG = {
 }
 
 
+# Who has to act when the fix is not on this box (the report's "needs someone outside" list).
+OUTSIDE = {
+    "dns.name_service_error": "the destination domain's DNS administrator",
+    "dns.mx_connect_timeout": "the network team or the remote mail administrator",
+    "dns.ptr_mismatch": "the owner of the IP address block (PTR record)",
+    "net.port25_blocked": "the ISP or cloud provider",
+    "tls.cert_expiry": "whoever issues this host's certificate",
+    "auth.spf_permerror": "the DNS zone owner (SPF record)",
+    "auth.dkim_fail": "the DKIM signer and the DNS zone owner",
+    "auth.dmarc_missing": "the DNS zone owner (DMARC record)",
+    "queue.write_error": "the system administrator (disk, filesystem)",
+    "sasl.auth_failed": "security: the account owner, or a client blocklist",
+    "rbl.listed": "the blacklist operator (delisting request)",
+    "smtp.illegal_address": "the administrator of the sending client",
+    "timeout.mx_rotation": "the remote mail administrator",
+    "bounce.dsn": "the recipients' mail administrators",
+}
+
+
 def entry(fault_id):
     return CATALOG[fault_id]
 
@@ -235,4 +254,6 @@ def make_finding(fault_id, summary, evidence=None, fix=None, severity=None, cls=
     # Whether the documented fix can be applied on this host (a rule sets False when, e.g.,
     # removing the dead nameservers would leave none); advisory findings are never applied.
     out["fix"].setdefault("can_fix", out["class"] != "advisory")
+    if fault_id in OUTSIDE:
+        out.setdefault("outside", OUTSIDE[fault_id])
     return out

@@ -37,7 +37,8 @@ def playbook(name, kind, *args):
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
     argv = ["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / (name + ".yml")),
             "-e", "postfix_diagnose_report_dir=%s" % reports_dir(kind),
-            "-e", "postfix_remediate_report_dir=%s" % reports_dir(kind), *args]
+            "-e", "postfix_remediate_report_dir=%s" % reports_dir(kind),
+            "-e", "postfix_report_dir=%s" % reports_dir(kind), *args]
     proc = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=900, check=False)
     out = proc.stdout + proc.stderr
     recap = {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"),

@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# postfix-remedy: the fleet report, on the controller, from the per-host JSON of the other roles.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: postfix_report
+short_description: Build the fleet report model, JUnit XML and fleet.json from the per-host reports
+description:
+  - Reads the per-host files that M(postfix_diagnose) (through the postfix_diagnose role),
+    the postfix_remediate role and the postfix_change_window role leave in a reports directory
+    (C(HOST.json), C(HOST.remediation.json), C(HOST.change_window.json)).
+  - Decides one state per host and finding (open, would_fix, fixed, rolled_back, not_fixed,
+    opt_in, advisory, historical) and one status per host, aggregates the fleet (hosts x fault
+    IDs matrix, counts by class, severity and state, deferred-queue heat map by domain and age,
+    top deferral reasons and senders, bounce breakdown, the list of what needs someone outside
+    the box) and the next steps.
+  - Writes C(fleet.json) (the model), C(junit.xml) (one testcase per host x finding) and, from
+    the given templates, C(index.html) and C(summary.md) into the directory, mode 0600.
+  - Runs on the controller (C(delegate_to: localhost) or a play on localhost); it never contacts a managed host.
+version_added: "1.0.0"
+author: postfix-remedy
+options:
+  directory:
+    description: The reports directory (created, mode 0700, when missing).
+    type: path
+    required: true
+  hosts:
+    description:
+      - Hosts that should have a report (usually the inventory group that was targeted). A host
+        listed here without a report file is shown as "no report".
+    type: list
+    elements: str
+    default: []
+  stale_after:
+    description: A host report older than the newest one by more than this many seconds is shown as stale (an earlier run).
+    type: int
+    default: 3600
+  title:
+    description: Title of the report.
+    type: str
+    default: Postfix fleet report
+  junit:
+    description: Write C(junit.xml).
+    type: bool
+    default: true
+  html_template:
+    description:
+      - Jinja2 template of the HTML report, rendered here with autoescaping on (every value from
+        a host is HTML-escaped) into C(index.html). The role passes its C(templates/report.html.j2).
+    type: path
+  markdown_template:
+    description: Jinja2 template of the Markdown summary, rendered into C(summary.md). The role passes its C(templates/summary.md.j2).
+    type: path
+  fail_severities:
+    description: Severities whose unfixed findings are JUnit failures (the others pass with their text as output).
+    type: list
+    elements: str
+    choices: [critical, high, medium, low, info]
+    default: [critical, high, medium]
+notes:
+  - Supports check mode (nothing is written) and no diff.
+"""
+
+EXAMPLES = r"""
+- name: Fleet report
+  postfix_report:
+    directory: "{{ playbook_dir | dirname }}/reports"
+    hosts: "{{ groups['postfix_servers'] }}"
+  delegate_to: localhost
+  run_once: true
+  register: fleet
+"""
+
+RETURN = r"""
+report:
+  description: The report model (what the HTML and Markdown render); also written to fleet.json.
+  returned: always
+  type: dict
+  contains:
+    hosts:
+      description: One view per host (status, findings with their state, queue, log, remediation record).
+      type: list
+      elements: dict
+    matrix:
+      description: One row per fault ID found, one cell (state or null) per host in host_names order.
+      type: list
+      elements: dict
+    fleet:
+      description: Counts by class, severity, state and host status; queue heat map, reasons, bounces, next steps.
+      type: dict
+summary:
+  description: One line per host, then the next steps, for the end of a run.
+  returned: always
+  type: list
+  elements: str
+files:
+  description: Files written.
+  returned: always
+  type: list
+  elements: str
+failed_hosts:
+  description: Hosts whose status is "failed", "no report" or "stale report".
+  returned: always
+  type: list
+  elements: str
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.report_junit import to_xml
+from ansible.module_utils.report_model import build, summary_lines
+from ansible.module_utils.report_render import render
+
+
+def _write(path, text):
+    """Atomic write, 0600: reports carry host details."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            directory=dict(type="path", required=True),
+            hosts=dict(type="list", elements="str", default=[]),
+            stale_after=dict(type="int", default=3600),
+            title=dict(type="str", default="Postfix fleet report"),
+            junit=dict(type="bool", default=True),
+            html_template=dict(type="path"),
+            markdown_template=dict(type="path"),
+            fail_severities=dict(type="list", elements="str", default=["critical", "high", "medium"],
+                                 choices=["critical", "high", "medium", "low", "info"]),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not os.path.isdir(p["directory"]) and not module.check_mode:
+        # No host got as far as its diagnosis: still write a report that says so.
+        try:
+            os.makedirs(p["directory"], mode=0o700)
+        except OSError as exc:
+            module.fail_json(msg="cannot create the reports directory %s: %s" % (p["directory"], exc))
+    model = build(p["directory"], expected=p["hosts"], stale_after=p["stale_after"], title=p["title"])
+    files = []
+    if not module.check_mode:
+        try:
+            path = os.path.join(p["directory"], "fleet.json")
+            _write(path, json.dumps(model, indent=1, sort_keys=False) + "\n")
+            files.append(path)
+            if p["junit"]:
+                path = os.path.join(p["directory"], "junit.xml")
+                _write(path, to_xml(model, p["fail_severities"]))
+                files.append(path)
+            for key, name in (("html_template", "index.html"), ("markdown_template", "summary.md")):
+                if p[key]:
+                    path = os.path.join(p["directory"], name)
+                    _write(path, render(p[key], model, html=name.endswith(".html")))
+                    files.append(path)
+        except OSError as exc:
+            module.fail_json(msg="cannot write the report into %s: %s" % (p["directory"], exc))
+        except Exception as exc:  # a template error must say which template, not just fail
+            module.fail_json(msg="cannot render the report: %s: %s" % (type(exc).__name__, exc))
+    failed = [v["host"] for v in model["hosts"] if v["status"] in ("failed", "no report", "stale report")]
+    module.exit_json(changed=False, report=model, summary=summary_lines(model), files=files, failed_hosts=failed)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""The fleet report as data: built from the per-host JSON files the roles leave in reports/.
+
+postfix_diagnose writes <host>.json, postfix_remediate <host>.remediation.json and
+postfix_change_window <host>.change_window.json. This module reads them, decides one state per
+host x finding, and returns the model every output (HTML, Markdown, JUnit, fleet.json) renders.
+Nothing here talks to a managed host.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+
+try:
+    from ansible.module_utils.fault_catalog import CATALOG, OUTSIDE, SEVERITIES
+except ImportError:  # tests import it directly
+    from module_utils.fault_catalog import CATALOG, OUTSIDE, SEVERITIES
+
+SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+CLASSES = ("auto", "opt-in", "advisory")
+# Per host x finding; the order is the legend's.
+STATES = {
+    "open": "auto fix available, not applied",
+    "would_fix": "a dry run would fix it",
+    "fixed": "fixed by this run",
+    "rolled_back": "fix rolled back",
+    "not_fixed": "fixed but still present",
+    "opt_in": "opt-in fix, yours to decide",
+    "advisory": "advisory: steps for a person",
+    "cleared": "gone after this run's fixes (a root cause was fixed)",
+    "historical": "historical: logged before a fix",
+}
+OUTPUT_FILES = ("fleet.json",)
+SIDE_SUFFIXES = (".remediation.json", ".change_window.json")
+HEAT_LEVELS = 6
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return json.load(fh), None
+    except (OSError, ValueError) as exc:
+        return None, "%s: %s" % (os.path.basename(path), exc)
+
+
+def _ts(value):
+    """ISO 8601 'Z' timestamp -> epoch seconds (None when missing or malformed)."""
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+def load(directory):
+    """{host: {"diag": ..., "remediation": ..., "change_window": ...}} and the unreadable files."""
+    hosts, problems = {}, []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        return hosts, ["%s: %s" % (directory, exc)]
+    for name in names:
+        if not name.endswith(".json") or name in OUTPUT_FILES:
+            continue
+        kind, host = "diag", name[:-len(".json")]
+        for suffix in SIDE_SUFFIXES:
+            if name.endswith(suffix):
+                kind, host = suffix[1:-len(".json")], name[:-len(suffix)]
+        data, err = _read(os.path.join(directory, name))
+        if err:
+            problems.append(err)
+        elif not isinstance(data, dict) or (kind == "diag" and "findings" not in data):
+            problems.append("%s: not a postfix-remedy host report" % name)
+        else:
+            hosts.setdefault(host, {})[kind] = data
+    return hosts, problems
+
+
+def _finding_state(f, rem):
+    """State of one finding given this run's remediation record (or None)."""
+    if f.get("historical"):
+        return "historical"
+    fid = f["id"]
+    if rem and fid in (rem.get("selected") or []):
+        if rem.get("check_mode"):
+            return "would_fix"
+        if rem.get("rolled_back"):
+            return "rolled_back"
+        if fid in (rem.get("still_present") or []):
+            return "not_fixed"
+        return "fixed"
+    after = (rem or {}).get("ids_after")
+    if rem and isinstance(after, list) and not rem.get("check_mode") and not rem.get("rolled_back") \
+            and fid not in after:
+        return "cleared"
+    return {"auto": "open", "opt-in": "opt_in"}.get(f.get("class"), "advisory")
+
+
+def _host_status(view):
+    """One status per host, worst first: no report, stale report, failed, needs fixing, attention, fixed, healthy."""
+    if view["missing"]:
+        return "no report"
+    if view["stale"]:
+        return "stale report"
+    rem = view["remediation"] or {}
+    if rem.get("rolled_back") or rem.get("failure") or rem.get("queue_failure") or rem.get("still_present"):
+        return "failed"
+    states = {f["state"] for f in view["findings"]}
+    if states & {"open", "would_fix"}:
+        return "needs fixing"
+    if states & {"opt_in", "advisory"}:
+        return "attention"
+    return "fixed" if states & {"fixed", "cleared"} else "healthy"
+
+
+def host_view(host, files, stale_after, newest):
+    diag = files.get("diag")
+    rem = files.get("remediation")
+    view = dict(host=host, missing=diag is None, stale=False, generated_at=None, check_mode=False,
+                findings=[], counts={}, postconf_n={}, queue={}, log={}, bounces=[], errors=[],
+                remediation=None, previous_remediation=None, change_window=files.get("change_window"), heat={})
+    if diag is None:
+        view["status"] = _host_status(view)
+        return view
+    generated = _ts(diag.get("generated_at"))
+    view.update(generated_at=diag.get("generated_at"), check_mode=bool(diag.get("check_mode")),
+                postconf_n=diag.get("postconf_n") or {}, queue=diag.get("queue") or {}, log=diag.get("log") or {},
+                bounces=diag.get("bounces") or [], errors=diag.get("errors") or [])
+    view["stale"] = bool(generated and newest and newest - generated > stale_after)
+    # A remediation record belongs to this diagnosis only when it was written after it.
+    if rem is not None:
+        rem_at = _ts(rem.get("generated_at"))
+        if generated is None or rem_at is None or rem_at >= generated:
+            view["remediation"] = rem
+        else:
+            view["previous_remediation"] = rem
+    for f in diag.get("findings") or []:
+        if not isinstance(f, dict) or f.get("id") not in CATALOG:
+            continue
+        item = dict(f)
+        item["state"] = _finding_state(f, view["remediation"])
+        item.setdefault("outside", OUTSIDE.get(f["id"]) if f.get("class") == "advisory" else None)
+        view["findings"].append(item)
+    view["findings"].sort(key=lambda f: (not f.get("explains"), SEV_RANK.get(f.get("severity"), 9), f["id"]))
+    for f in view["findings"]:
+        view["counts"][f["state"]] = view["counts"].get(f["state"], 0) + 1
+    view["status"] = _host_status(view)
+    view["heat"] = heat([view])
+    return view
+
+
+def heat(views, limit=20):
+    """Fleet qshape: deferred-queue counts per destination domain x age bucket, with a 0-5 level per cell."""
+    buckets, domains, total = None, {}, None
+    for v in views:
+        q = (v["queue"] or {}).get("qshape") or {}
+        if not q.get("buckets_minutes"):
+            continue
+        buckets = buckets or list(q["buckets_minutes"])
+        if len(q["buckets_minutes"]) != len(buckets):
+            continue
+        total = [a + b for a, b in zip(total or [0] * len(buckets), q.get("total") or [0] * len(buckets))]
+        for d in q.get("domains") or []:
+            row = domains.setdefault(d["domain"], {"domain": d["domain"], "counts": [0] * len(buckets), "hosts": []})
+            row["counts"] = [a + b for a, b in zip(row["counts"], d["counts"])]
+            row["hosts"].append(v["host"])
+    rows = sorted(domains.values(), key=lambda r: (-r["counts"][0], r["domain"]))
+    top = max([c for r in rows for c in r["counts"][1:]] + [0])
+
+    def level(c):
+        if c <= 0 or top <= 0:
+            return 0
+        return 1 + min(HEAT_LEVELS - 2, int((HEAT_LEVELS - 2) * math.log(c) / math.log(top)) if top > 1 else 0)
+
+    for r in rows:
+        r["levels"] = [level(c) for c in r["counts"]]
+    return dict(buckets=buckets or [], total=total or [], domains=rows[:limit], more_domains=max(0, len(rows) - limit))
+
+
+def _merge_counts(items, key, limit=10):
+    merged = {}
+    for host, item in items:
+        row = merged.setdefault(item[key], {key: item[key], "count": 0, "hosts": []})
+        row["count"] += int(item.get("count") or 0)
+        if host not in row["hosts"]:
+            row["hosts"].append(host)
+    return sorted(merged.values(), key=lambda r: (-r["count"], r[key]))[:limit]
+
+
+def bounce_breakdown(views):
+    """DSN outcomes and status codes across the fleet, plus the individual bounces."""
+    by_status, by_outcome, rows = {}, {}, []
+    for v in views:
+        for b in v["bounces"]:
+            if not isinstance(b, dict):
+                continue
+            status = str(b.get("status") or "?")
+            outcome = str(b.get("outcome") or b.get("action") or "?")
+            by_status[status] = by_status.get(status, 0) + 1
+            by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+            rows.append(dict(b, host=v["host"], status=status, outcome=outcome))
+    return dict(by_status=sorted(by_status.items(), key=lambda kv: (-kv[1], kv[0])),
+                by_outcome=sorted(by_outcome.items(), key=lambda kv: (-kv[1], kv[0])), rows=rows[:200],
+                total=len(rows))
+
+
+def next_steps(views, fleet):
+    """What the operator should do after reading this report, most urgent first."""
+    steps = []
+    missing = [v["host"] for v in views if v["missing"] or v["stale"]]
+    failed = [v["host"] for v in views if v["status"] == "failed"]
+    current = [v for v in views if not v["stale"]]
+    open_hosts = [v["host"] for v in current if v["counts"].get("open")]
+    would = [v["host"] for v in current if v["counts"].get("would_fix")]
+    opt_in = sorted({f["id"] for v in views for f in v["findings"] if f["state"] == "opt_in"})
+    if missing:
+        steps.append("No current report from %s: check that they are reachable, then run playbooks/diagnose.yml -l %s"
+                     % (", ".join(missing), ",".join(missing)))
+    if failed:
+        steps.append("Remediation failed on %s: read the failure in the host section; the previous configuration "
+                     "was restored where it says rolled back." % ", ".join(failed))
+    if would:
+        steps.append("The dry run would fix %s: run playbooks/remediate.yml without --check in a change window."
+                     % ", ".join(would))
+    if open_hosts:
+        steps.append("Automatic fixes are waiting on %s: run playbooks/remediate.yml --check --diff, then without "
+                     "--check." % ", ".join(open_hosts))
+    if opt_in:
+        steps.append("Opt-in fixes need your decision (and data): %s; enable them with "
+                     "-e '{\"postfix_remediate_opt_in\": {ID: {...}}}' (see roles/postfix_remediate/README.md)."
+                     % ", ".join(opt_in))
+    if fleet["outside"]:
+        steps.append("Hand the \"needs someone outside this box\" list to its owners (%d item(s))."
+                     % len(fleet["outside"]))
+    if not steps:
+        steps.append("Nothing to do: every host is healthy or fixed. Run playbooks/diagnose.yml again after the "
+                     "next change.")
+    return steps
+
+
+def build(directory, expected=(), stale_after=3600, title="Postfix fleet report", now=None):
+    files, problems = load(directory)
+    hosts = sorted(set(files) | set(expected or ()))
+    newest = max([_ts((f.get("diag") or {}).get("generated_at")) or 0 for f in files.values()] + [0]) or None
+    views = [host_view(h, files.get(h, {}), stale_after, newest) for h in hosts]
+    ids = sorted({f["id"] for v in views for f in v["findings"]},
+                 key=lambda i: (SEV_RANK.get(CATALOG[i]["severity"], 9), i))
+    matrix = []
+    for fid in ids:
+        cells = []
+        for v in views:
+            states = [f["state"] for f in v["findings"] if f["id"] == fid]
+            cells.append(states[0] if states else None)
+        cat = CATALOG[fid]
+        matrix.append(dict(id=fid, title=cat["title"], cls=cat["cls"], severity=cat["severity"], cells=cells,
+                           hosts=sum(1 for c in cells if c)))
+    by_class = {c: 0 for c in CLASSES}
+    by_severity = {s: 0 for s in SEVERITIES}
+    by_state = {s: 0 for s in STATES}
+    for v in views:
+        for f in v["findings"]:
+            by_class[f.get("class", "advisory")] = by_class.get(f.get("class", "advisory"), 0) + 1
+            by_severity[f.get("severity", "info")] = by_severity.get(f.get("severity", "info"), 0) + 1
+            by_state[f["state"]] += 1
+    outside = [dict(host=v["host"], id=f["id"], who=f["outside"], summary=f.get("summary", ""),
+                    steps=(f.get("fix") or {}).get("steps") or [])
+               for v in views for f in v["findings"] if f.get("outside") and f["state"] == "advisory"]
+    statuses = {}
+    for v in views:
+        statuses[v["status"]] = statuses.get(v["status"], 0) + 1
+    fleet = dict(
+        hosts=len(views), findings=sum(len(v["findings"]) for v in views),
+        by_class=by_class, by_severity=by_severity, by_state=by_state, statuses=statuses, outside=outside,
+        check_mode=any(v["check_mode"] for v in views),
+        queue=dict(total=sum(int((v["queue"] or {}).get("total") or 0) for v in views),
+                   counts={k: sum(int(((v["queue"] or {}).get("counts") or {}).get(k) or 0) for v in views)
+                           for k in ("active", "incoming", "deferred", "hold", "corrupt", "maildrop")},
+                   heat=heat(views),
+                   reasons=_merge_counts([(v["host"], r) for v in views
+                                          for r in (v["queue"] or {}).get("top_reasons") or []], "reason"),
+                   senders=_merge_counts([(v["host"], r) for v in views
+                                          for r in (v["queue"] or {}).get("top_senders") or []], "sender")),
+        bounces=bounce_breakdown(views),
+    )
+    fleet["next_steps"] = next_steps(views, fleet)
+    when = now or datetime.datetime.now(datetime.timezone.utc)
+    return dict(title=title, generated_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"), directory=directory,
+                problems=problems, states=STATES, host_names=hosts, hosts=views, matrix=matrix, fleet=fleet)
+
+
+def summary_lines(model):
+    """The run's closing lines: one per host, then what to do next."""
+    lines = []
+    for v in model["hosts"]:
+        found = ", ".join("%s %s" % (f["id"], f["state"].replace("_", " ")) for f in v["findings"]) or "no findings"
+        lines.append("%s: %s (%s)" % (v["host"], v["status"], found))
+    return lines + ["next: " + s for s in model["fleet"]["next_steps"]]

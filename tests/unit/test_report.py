@@ -1,0 +1,182 @@
+"""The fleet report: playbooks/report.yml run for real (ansible-playbook on localhost) over a
+fleet of per-host files in the documented format, then every output checked.
+
+- fleet.json: one state per host x finding, one status per host;
+- junit.xml: valid against the JUnit schema, one testcase per host x finding, the right failures;
+- index.html: the matrix shows every host and state, hostile text is escaped, no external asset;
+- summary.md: rendered with a Markdown parser, its matrix has exactly the HTML's facts.
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fixtures.fleet_reports import HOSTILE, write_fleet
+
+ROOT = Path(__file__).resolve().parents[2]
+XSD = Path(__file__).parent / "fixtures" / "junit.xsd"
+LABEL = {"open": "open", "would_fix": "would fix", "fixed": "fixed", "rolled_back": "rolled back",
+         "not_fixed": "not fixed", "opt_in": "opt-in", "advisory": "advisory", "cleared": "cleared",
+         "historical": "historical"}
+
+
+def run_report(directory, hosts, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    argv = [str(Path(os.sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+            str(ROOT / "playbooks" / "report.yml"), "-e", "postfix_report_dir=%s" % directory,
+            "-e", json.dumps({"postfix_report_hosts": hosts}), *extra]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    d = tmp_path_factory.mktemp("reports")
+    hosts, states, statuses, junit = write_fleet(str(d))
+    rc, out = run_report(d, hosts)
+    assert rc == 0, out
+    return dict(dir=d, hosts=hosts, states=states, statuses=statuses, junit=junit, out=out)
+
+
+class Tables(HTMLParser):
+    """Every <table> as rows of cell texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell, self._span, self.tags = [], None, 1, []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+        elif tag in ("td", "th"):
+            self._cell, self._span = [], int(dict(attrs).get("colspan") or 1)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self.tables:
+            self.tables[-1][-1].extend([" ".join("".join(self._cell).split())] * self._span)
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def parse(html):
+    p = Tables()
+    p.feed(html)
+    return p
+
+
+def matrix(tables):
+    """{(row label, host): cell} from the table whose header starts with 'Fault ID'."""
+    t = next(t for t in tables if t and t[0][0] == "Fault ID")
+    hosts = t[0][3:]
+    out = {}
+    for row in t[1:]:
+        label = row[0].split()[0].strip("`*")
+        for host, cell in zip(hosts, row[3:]):
+            out[(label, host)] = cell.strip("*")
+    return hosts, out
+
+
+def test_states_and_statuses(fleet):
+    model = json.loads((fleet["dir"] / "fleet.json").read_text())
+    assert model["host_names"] == sorted(fleet["hosts"])
+    for v in model["hosts"]:
+        assert {f["id"]: f["state"] for f in v["findings"]} == fleet["states"][v["host"]], v["host"]
+        assert v["status"] == fleet["statuses"][v["host"]], v["host"]
+    # The outside-the-box list names the blacklist operator, not the cleared DNS symptom.
+    assert [(o["host"], o["id"]) for o in model["fleet"]["outside"]] == [("mx-open", "rbl.listed")]
+    steps = " ".join(model["fleet"]["next_steps"])
+    for word in ("mx-gone", "mx-old", "mx-rolled", "mx-dry", "mx-open", "queue.corrupt_files"):
+        assert word in steps
+    # The run's last lines: one per host, then the next steps.
+    assert "mx-rolled: failed" in fleet["out"] and "next: " in fleet["out"]
+
+
+def test_outputs_are_private(fleet):
+    for name in ("index.html", "summary.md", "junit.xml", "fleet.json"):
+        assert stat.S_IMODE((fleet["dir"] / name).stat().st_mode) == 0o600, name
+
+
+def test_junit_is_valid_and_one_case_per_host_and_finding(fleet):
+    import junitparser
+    import xmlschema
+
+    path = fleet["dir"] / "junit.xml"
+    xmlschema.XMLSchema(str(XSD)).validate(str(path))
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    seen = {}
+    for suite in xml:
+        cases = list(suite)
+        names = {c.name for c in cases}
+        failing = {c.name for c in cases if any(isinstance(r, junitparser.Failure) for r in c.result)}
+        erroring = {c.name for c in cases if any(isinstance(r, junitparser.Error) for r in c.result)}
+        assert all(c.classname == "postfix." + suite.name for c in cases)
+        assert suite.tests == len(cases) and suite.failures == len(failing) and suite.errors == len(erroring)
+        seen[suite.name] = (names, failing, erroring)
+    assert seen == fleet["junit"]
+
+
+def test_html_matrix_escaping_and_offline(fleet):
+    html = (fleet["dir"] / "index.html").read_text()
+    page = parse(html)
+    hosts, cells = matrix(page.tables)
+    assert hosts == sorted(fleet["hosts"])
+    for host, states in fleet["states"].items():
+        for fid, state in states.items():
+            assert cells[(fid, host)] == LABEL[state], (fid, host)
+        assert cells[("Host", host)] == fleet["statuses"][host]
+    # hostile text from a log line or a bounce is shown, never interpreted
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert not [t for t, a in page.tags if t in ("script", "img", "link", "iframe")]
+    assert "http://" not in html and "https://" not in html
+    # heat map: the fleet's deferred mail by domain and age
+    heat = next(t for t in page.tables if t[0][:2] == ["Domain", "T"])
+    assert ["remote.test", "42", "42", "30", "20", "10", "0", "0", "0", "0", "0", "0", "mx-fixed, mx-open"] in heat
+    assert any(row[0] == "slow.test" and row[-2] == "5" for row in heat)
+
+
+def test_markdown_has_the_same_facts(fleet):
+    from markdown_it import MarkdownIt
+
+    md = (fleet["dir"] / "summary.md").read_text()
+    rendered = parse(MarkdownIt("commonmark").enable("table").render(md))
+    html_hosts, html_cells = matrix(parse((fleet["dir"] / "index.html").read_text()).tables)
+    md_hosts, md_cells = matrix(rendered.tables)
+    assert md_hosts == html_hosts
+    assert md_cells == html_cells
+    # the hostile reason stays one cell of a three-column row
+    reasons = next(t for t in rendered.tables if t[0] == ["Messages", "Reason", "Hosts"])
+    assert all(len(row) == 3 for row in reasons)
+    assert any(HOSTILE.split("|")[0].strip() in row[1] for row in reasons)
+    assert not [t for t, a in rendered.tags if t == "script"]
+
+
+def test_unreadable_host_file_is_reported_not_fatal(tmp_path):
+    write_fleet(str(tmp_path))
+    (tmp_path / "mx-broken.json").write_bytes(b"{\xff\xfe not json")
+    rc, out = run_report(tmp_path, ["mx-broken"])
+    assert rc == 0, out
+    model = json.loads((tmp_path / "fleet.json").read_text())
+    assert any(p.startswith("mx-broken.json") for p in model["problems"])
+    assert next(v for v in model["hosts"] if v["host"] == "mx-broken")["status"] == "no report"
+
+
+def test_missing_directory_gives_a_report_of_missing_hosts(tmp_path):
+    d = tmp_path / "none-yet"
+    rc, out = run_report(d, ["mx-a", "mx-b"])
+    assert rc == 0, out
+    assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    model = json.loads((d / "fleet.json").read_text())
+    assert [v["status"] for v in model["hosts"]] == ["no report", "no report"]
