@@ -19,7 +19,8 @@ export PATH := $(BIN):$(PATH)
 export LAB_SUITE := $(SUITE)
 
 APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base \
-	bind9-dnsutils openssl ca-certificates python3-venv python3-pip git make strace
+	bind9-dnsutils openssl ca-certificates python3-venv python3-pip git make strace \
+	chromium poppler-utils fonts-dejavu-core
 
 .PHONY: help setup system-deps venv image lint unit molecule test lab lab-down demo bench clean
 

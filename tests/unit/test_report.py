@@ -145,6 +145,8 @@ def test_html_matrix_escaping_and_offline(fleet):
     heat = next(t for t in page.tables if t[0][:2] == ["Domain", "T"])
     assert ["remote.test", "42", "42", "30", "20", "10", "0", "0", "0", "0", "0", "0", "mx-fixed, mx-open"] in heat
     assert any(row[0] == "slow.test" and row[-2] == "5" for row in heat)
+    # the change window record shows in its host's section
+    assert "Change window closed" in html and "fixed in it dns.resolver_dead" in html
 
 
 def test_markdown_has_the_same_facts(fleet):
