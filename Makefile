@@ -59,6 +59,7 @@ image: system-deps
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ansible-lint --offline --profile production
+	$(BIN)/ansible-builder create -f execution-environment.yml -c $(CURDIR)/.cache/ee-context >/dev/null
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

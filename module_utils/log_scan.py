@@ -1,7 +1,7 @@
 """One-pass, incremental scanner of Postfix mail logs.
 
-Per file: read big blocks as bytes, find candidate lines with one combined keyword regex
-(PREFILTER), classify only those lines with the ordered signatures, and keep compact
+Per file: find the candidate lines (grep -F on the anchor words for big plain files, bytes.find
+on blocks otherwise), classify only those lines with the ordered signatures, and keep compact
 aggregates per fault ID (count, first/last time, a few masked samples, counters per named
 group). The state (offset and aggregates) is saved per file identity (device + inode), so a
 re-run reads only what was appended, and a rotated file (renamed, same inode) is recognised
@@ -16,6 +16,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import subprocess
 import time
 import zlib
 
@@ -27,6 +29,8 @@ STATE_VERSION = 2
 MAX_SAMPLES = 3
 MAX_GROUP_VALUES = 50
 MAX_LINE = 4096  # longer lines are classified on their first MAX_LINE bytes
+# Plain files bigger than this are prefiltered by grep -F when the host has grep.
+GREP_MIN_BYTES = 4 * 1024 * 1024
 
 MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 TS_SYSLOG = re.compile(r"^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)")
@@ -154,7 +158,8 @@ def _bump_shape(shapes, key, n, sample):
 
 # ---------------------------------------------------------------- scanning
 class Scanner:
-    """Classify lines of byte blocks into an aggregate."""
+    """Classify candidate lines into an aggregate. Candidates come either from feed() (blocks of
+    bytes, anchors found with bytes.find) or from grep_file() (grep -F, Aho-Corasick in C)."""
 
     def __init__(self, since=None, year_hint=None, masked=True):
         self.since = since
@@ -167,53 +172,103 @@ class Scanner:
         agg = self.agg
         agg["lines"] += buf.count(b"\n")
         agg["bytes"] += len(buf)
+        find, rfind = buf.find, buf.rfind
+        starts = set()
+        status = agg["status"]
         for m in sig.STATUS.finditer(buf):
             k = m.group(1).decode()
-            agg["status"][k] = agg["status"].get(k, 0) + 1
-        classified = set()
-        last_start = -1
-        for m in sig.PREFILTER.finditer(buf):
-            start = buf.rfind(b"\n", 0, m.start()) + 1
-            if start == last_start:
-                continue
-            last_start = start
-            end = buf.find(b"\n", m.end())
-            end = len(buf) if end < 0 else end
-            line = buf[start:min(end, start + MAX_LINE)].decode("utf-8", "replace")
-            fid, match = sig.classify(line)
-            if fid is None:
-                continue
-            classified.add(start)
-            ts = parse_time(line, self.year_hint)
-            if self.since is not None and ts is not None and ts < self.since:
-                agg["skipped_old"] += 1
-                continue
-            _add_hit(agg, fid, line.rstrip("\r"), match, ts, self.masked)
-            if ts is not None:
-                agg["first"] = ts if agg["first"] is None else min(agg["first"], ts)
-                agg["last"] = ts if agg["last"] is None else max(agg["last"], ts)
-        last_start = -1
-        for m in sig.FAULTISH.finditer(buf):
-            start = buf.rfind(b"\n", 0, m.start()) + 1
-            if start == last_start:
-                continue
-            last_start = start
-            agg["faultish"] += 1
-            if start in classified:
-                continue
-            end = buf.find(b"\n", m.end())
-            line = buf[start:min(len(buf) if end < 0 else end, start + MAX_LINE)].decode("utf-8", "replace")
-            if self.since is not None:
-                ts = parse_time(line, self.year_hint)
-                if ts is not None and ts < self.since:
-                    continue
-            kind = sig.benign_kind(line)
-            if kind:
-                agg["benign"][kind] = agg["benign"].get(kind, 0) + 1
-                continue
-            agg["unclassified"] += 1
-            _bump_shape(agg["unclassified_shapes"], shape(line), 1, mask(line) if self.masked else line)
+            status[k] = status.get(k, 0) + 1
+            if k != "sent":
+                starts.add(rfind(b"\n", 0, m.start()) + 1)
+        for anchor in sig.ANCHORS + sig.FAULT_WORDS:
+            i = find(anchor)
+            while i >= 0:
+                starts.add(rfind(b"\n", 0, i) + 1)
+                i = find(b"\n", i)  # the rest of this line is already a candidate
+                if i < 0:
+                    break
+                i = find(anchor, i)
+        for start in sorted(starts):
+            end = find(b"\n", start)
+            self.line(buf[start:min(len(buf) if end < 0 else end, start + MAX_LINE)])
         return agg
+
+    def line(self, raw):
+        """One candidate line (bytes, no newline): classify it, or count it as fault-looking."""
+        agg, since = self.agg, self.since
+        line = raw.decode("utf-8", "replace")
+        ts = None
+        fid, match = sig.classify(line)  # tries only the signatures whose keywords the line holds
+        if fid is not None:
+            ts = parse_time(line, self.year_hint)
+            if since is not None and ts is not None and ts < since:
+                agg["skipped_old"] += 1
+            else:
+                _add_hit(agg, fid, line.rstrip("\r"), match, ts, self.masked)
+                if ts is not None:
+                    agg["first"] = ts if agg["first"] is None else min(agg["first"], ts)
+                    agg["last"] = ts if agg["last"] is None else max(agg["last"], ts)
+        if not sig.is_faultish(raw):
+            return
+        agg["faultish"] += 1
+        if fid is not None:
+            return
+        if since is not None:
+            ts = parse_time(line, self.year_hint)
+            if ts is not None and ts < since:
+                return
+        kind = sig.benign_kind(line)
+        if kind:
+            agg["benign"][kind] = agg["benign"].get(kind, 0) + 1
+            return
+        agg["unclassified"] += 1
+        _bump_shape(agg["unclassified_shapes"], shape(line), 1, mask(line) if self.masked else line)
+
+    def grep_file(self, grep, path, start, stop):
+        """Candidates from `grep -F` over [start, stop) of a plain file, then one counting pass
+        in Python (lines, delivered mail). Returns False when grep could not run (the caller then
+        scans in Python). grep's argv is fixed; nothing goes through a shell."""
+        argv = [grep, "-a", "-b", "-F"]
+        for word in sig.GREP_WORDS:
+            argv += ["-e", word.decode("latin-1")]
+        agg, status = self.agg, self.agg["status"]
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            try:
+                proc = subprocess.Popen(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,  # noqa: S603
+                                        env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+            except OSError:
+                return False
+            with proc.stdout:
+                for out in proc.stdout:
+                    colon = out.find(b":")
+                    if colon < 1 or start + int(out[:colon]) >= stop:
+                        break  # appended after this scan started: the next run reads it
+                    raw = out[colon + 1:].rstrip(b"\n")[:MAX_LINE]
+                    m = sig.STATUS.search(raw) if b"status=" in raw else None
+                    if m and m.group(1) != b"sent":
+                        k = m.group(1).decode()
+                        status[k] = status.get(k, 0) + 1
+                    self.line(raw)
+            if proc.poll() is None:
+                proc.kill()
+            rc = proc.wait()
+        if rc not in (0, 1, -9):
+            return False
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            left = stop - start
+            while left > 0:
+                buf = fh.read(min(BLOCK, left))
+                if not buf:
+                    break
+                left -= len(buf)
+                agg["lines"] += buf.count(b"\n")
+                agg["bytes"] += len(buf)
+                sent = buf.count(b"status=sent")
+                if sent:
+                    status["sent"] = status.get("sent", 0) + sent
+        return True
 
 
 def scan_lines(lines, since=None, masked=True, year_hint=None):
@@ -253,10 +308,27 @@ def _head(path, opener=open):
         return None
 
 
-def scan_file(path, state=None, since=None, masked=True):
+def _complete_end(path, start, size):
+    """Offset just after the last newline in [start, size): a line still being written is left
+    for the next run."""
+    with open(path, "rb") as fh:
+        pos = size
+        while pos > start:
+            chunk = max(start, pos - 65536)
+            fh.seek(chunk)
+            data = fh.read(pos - chunk)
+            cut = data.rfind(b"\n")
+            if cut >= 0:
+                return chunk + cut + 1
+            pos = chunk
+    return start
+
+
+def scan_file(path, state=None, since=None, masked=True, use_grep=True):
     """Scan one file, incrementally from `state` when it still describes this file.
 
     Returns (new_state, agg_for_window, info). gzip files are read whole once and then cached.
+    Big plain files are prefiltered with grep -F when the host has it (use_grep), else in Python.
     """
     st = os.stat(path)
     is_gz = path.endswith(".gz")
@@ -274,15 +346,23 @@ def scan_file(path, state=None, since=None, masked=True):
     info["mode"] = "incremental" if reuse and start else "full"
     sc = Scanner(since=since, masked=masked, year_hint=year_hint)
     offset = start
-    opener = gzip.open if is_gz else open
-    try:
-        with opener(path, "rb") as fh:
-            for block in _blocks(fh, 0 if is_gz else start):
-                sc.feed(block)
-                offset += len(block)
-                info["read_bytes"] += len(block)
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        info["error"] = "truncated or damaged gzip file: %s" % exc
+    grep = shutil.which("grep", path="/usr/bin:/bin") if use_grep and not is_gz else None
+    if grep and st.st_size - start >= GREP_MIN_BYTES:
+        stop = _complete_end(path, start, st.st_size)
+        if sc.grep_file(grep, path, start, stop):
+            offset, info["read_bytes"], info["prefilter"] = stop, stop - start, "grep"
+        else:
+            sc = Scanner(since=since, masked=masked, year_hint=year_hint)
+    if "prefilter" not in info:
+        opener = gzip.open if is_gz else open
+        try:
+            with opener(path, "rb") as fh:
+                for block in _blocks(fh, 0 if is_gz else start):
+                    sc.feed(block)
+                    offset += len(block)
+                    info["read_bytes"] += len(block)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            info["error"] = "truncated or damaged gzip file: %s" % exc
     merged = merge(json.loads(json.dumps(agg)), sc.agg) if start else sc.agg
     new_state = {"ino": st.st_ino, "dev": st.st_dev, "head": head, "offset": st.st_size if is_gz else offset,
                  "path": path, "masked": masked, "agg": merged, "scanned": time.time()}

@@ -30,8 +30,9 @@ def demo(lab_hosts):
 
 
 def test_demo_runs_twice_without_failure(demo):
-    for rc, out, recap in demo["runs"]:
-        assert rc == 0, out[-4000:]
+    for n, (rc, out, recap) in enumerate(demo["runs"], 1):
+        fatal = [line for line in out.splitlines() if "fatal:" in line or "FAILED!" in line]
+        assert rc == 0, "run %d: %s\n%s" % (n, "\n".join(fatal)[-6000:], out[-1500:])
         assert set(demo["hosts"]) <= set(recap), out[-2000:]
         assert all(r["failed"] == 0 and r["unreachable"] == 0 for r in recap.values()), recap
         assert "index.html" in out  # the run says where the report is

@@ -1,0 +1,68 @@
+"""Shared by the benchmarks: timing a child process with its peak memory, machine facts, and
+RESULTS.md (written by the benchmark itself, one section per benchmark)."""
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = Path(__file__).parent / "RESULTS.md"
+WORK = Path(os.environ.get("BENCH_DIR", "/var/tmp/postfix-remedy-bench"))
+PY = sys.executable
+
+
+def run(argv, stdin=None, stdout=subprocess.DEVNULL, env=None, shell=False, check=True):
+    """Run a child to completion; return (seconds, peak RSS in MiB of the largest process, output).
+    os.wait4 gives the child's own rusage, so the figure is that process, not this one."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=stdout,
+                            stderr=subprocess.PIPE, env=env, shell=shell)  # noqa: S603 - benchmark commands
+    out = proc.stdout.read() if stdout == subprocess.PIPE else b""
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if check and proc.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (argv, proc.returncode, err.decode(errors="replace")[-2000:]))
+    return seconds, usage.ru_maxrss / 1024.0, out
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            m = re.search(r"model name\s*:\s*(.+)", fh.read())
+            cpu = m.group(1).strip() if m else cpu
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return "%s, %d CPU(s), %.0f GiB RAM, %s, Python %s" % (cpu, os.cpu_count() or 0, mem, platform.platform(),
+                                                           platform.python_version())
+
+
+def write_section(name, command, lines):
+    """Replace this benchmark's section of RESULTS.md (the others stay as they were)."""
+    header = "# Benchmark results\n\nWritten by `tests/bench` (`make bench`); each section by its own benchmark.\n"
+    text = RESULTS.read_text() if RESULTS.exists() else header
+    start = "<!-- %s -->" % name
+    end = "<!-- /%s -->" % name
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    body = "\n".join([start, "## %s" % name, "",
+                      "- date: %s" % when, "- machine: %s" % machine(), "- command: `%s`" % command, ""]
+                     + lines + [end])
+    if start in text and end in text:
+        text = text[:text.index(start)] + body + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    RESULTS.write_text(text)
+    print("\n".join(lines))
+
+
+def fmt_s(seconds):
+    return "%.3f s" % seconds if seconds < 10 else "%.1f s" % seconds

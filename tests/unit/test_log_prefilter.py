@@ -1,0 +1,88 @@
+"""The scanner's fast paths find exactly what the plain regex scan finds.
+
+- every keyword holds an anchor, and no anchor occurs in ordinary traffic;
+- classify() trying only the signatures whose keywords a line holds gives the same answer as
+  trying every signature;
+- a big file scanned through grep -F gives the same aggregate as the pure-Python scan, in full
+  and incrementally after an append, and a line still being written is left for the next run.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.module_utils import log_scan
+from ansible.module_utils import log_signatures as sig
+from fixtures.log_lines import CASES, H
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import gen_log  # noqa: E402
+
+
+def full_classify(line):
+    for fid, rx in sig.COMPILED:
+        m = rx.search(line)
+        if m:
+            return fid
+    return None
+
+
+def test_anchors_cover_every_keyword_and_miss_normal_traffic():
+    for k in sig.KEYWORDS:
+        assert any(a.decode() in k for a in sig.ANCHORS), k
+    for a in sig.ANCHORS:
+        assert a.decode() not in sig.NORMAL_TRAFFIC, a
+    assert set(sig.GREP_WORDS) >= set(sig.ANCHORS) | set(sig.FAULTISH_WORDS)
+
+
+def test_keyword_classify_equals_full_classify():
+    lines = [H % (10, i % 60, daemon, 4000 + i, msg) for i, (_fid, _label, daemon, msg) in enumerate(CASES)]
+    lines += [line.replace("warning", "warning") + " trailing" for line in lines]
+    for line in lines:
+        fid, _m = sig.classify(line)
+        assert fid == full_classify(line), line
+        assert sig.is_faultish(line.encode()) == bool(sig.FAULTISH.search(line.encode())), line
+
+
+def _strip(agg):
+    return json.loads(json.dumps(agg))
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory):
+    path = tmp_path_factory.mktemp("log") / "mail.log"
+    gen_log.write(str(path), 6)  # above GREP_MIN_BYTES, so the grep path is taken
+    assert path.stat().st_size >= log_scan.GREP_MIN_BYTES
+    return path
+
+
+def test_grep_path_equals_python_path(big_log):
+    import time
+
+    since = time.time() - 3 * 86400  # half of the generated week is outside the window
+    _s1, grep_agg, info1 = log_scan.scan_file(str(big_log), since=since)
+    _s2, py_agg, info2 = log_scan.scan_file(str(big_log), since=since, use_grep=False)
+    assert info1.get("prefilter") == "grep" and "prefilter" not in info2
+    assert grep_agg["ids"] and grep_agg["skipped_old"] > 0 and grep_agg["faultish"] > 0
+    assert _strip(grep_agg) == _strip(py_agg)
+
+
+def test_incremental_grep_after_append_and_partial_line(big_log, tmp_path):
+    log = tmp_path / "mail.log"
+    log.write_bytes(big_log.read_bytes())
+    state, _agg, _ = log_scan.scan_file(str(log))
+    gen_log.append(str(log), 5)  # enough for the grep path on the appended part too
+    with open(log, "ab") as fh:
+        fh.write(b"Nov 24 10:00:00 mx1 postfix/smtp[1]: connect to mx.example[192.0.2.1]:25: Connection tim")
+    state2, inc_agg, info = log_scan.scan_file(str(log), state)
+    assert info["mode"] == "incremental" and info.get("prefilter") == "grep"
+    assert state2["offset"] == log.stat().st_size - len(b"Nov 24 10:00:00 mx1 postfix/smtp[1]: connect to "
+                                                         b"mx.example[192.0.2.1]:25: Connection tim")
+    # the same bytes scanned in one go, without the partial line, give the same aggregate
+    whole = tmp_path / "whole.log"
+    whole.write_bytes(log.read_bytes()[:state2["offset"]])
+    _s, full_agg, _ = log_scan.scan_file(str(whole), use_grep=False)
+    assert _strip(inc_agg)["ids"] == _strip(full_agg)["ids"]
+    assert inc_agg["lines"] == full_agg["lines"] and inc_agg["faultish"] == full_agg["faultish"]
