@@ -20,7 +20,7 @@ export LAB_SUITE := $(SUITE)
 
 APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base \
 	bind9-dnsutils openssl ca-certificates python3-venv python3-pip git make strace \
-	chromium poppler-utils fonts-dejavu-core
+	chromium poppler-utils fonts-dejavu-core pflogsumm time
 
 .PHONY: help setup system-deps venv image lint unit molecule test lab lab-down demo bench clean
 
@@ -83,7 +83,7 @@ demo: lab
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
 bench: setup
-	$(BIN)/python -m tests.bench.run_all
+	$(BIN)/python -m tests.bench.run_all $(if $(BENCH),--only $(BENCH)) $(if $(LOG_MB),--log-mb $(LOG_MB))
 
 clean: lab-down
 	rm -rf $(VENV) reports

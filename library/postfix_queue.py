@@ -12,9 +12,9 @@ description:
   - Selects by queue, sender, recipient, age, size, deferral reason or explicit queue IDs.
   - Acts on the selection with ONE C(postsuper -r/-h/-H/-d -) call fed by standard input, never
     one process per message. C(flush) uses C(postqueue -f), C(-s SITE) or C(-i ID).
-  - C(delete) needs I(confirm=true) and first saves every selected message (the queue file and a
-    C(postcat) rendering) under I(backup_dir); nothing is deleted if a copy fails. Files in the
-    C(corrupt) queue are moved into I(backup_dir) (quarantine) instead of being deleted.
+  - C(delete) needs I(confirm=true) and first saves every selected message (the queue file, and
+    C(postcat) renderings in C(messages-NNNN.txt), 500 messages each) under I(backup_dir);
+    nothing is deleted if a copy fails. Files in the C(corrupt) queue are moved into I(backup_dir) (quarantine) instead of being deleted.
   - Returns the number of messages before and after, so a caller can prove that nothing outside
     the selection disappeared.
 version_added: "1.0.0"
@@ -164,10 +164,19 @@ command:
   description: The argv of the action command.
   type: list
   returned: when an action ran
+elapsed:
+  description: Seconds the module spent (listing, selection, backup and action).
+  type: float
+  returned: always
+peak_rss_kb:
+  description: Peak memory of the module process in KiB (the listing is streamed, so it stays flat as the queue grows).
+  type: int
+  returned: always
 """
 
 import os
 import re
+import resource
 import shutil
 import time
 
@@ -176,6 +185,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix, with_config
 
 POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
+POSTCAT_BATCH = 500  # queue files rendered per postcat call in a backup
 AFFECTED_RE = re.compile(r"postsuper: (?:Requeued|Placed on hold|Released from hold|Deleted): (\d+) messages?")
 SITE_RE = re.compile(r"^[A-Za-z0-9.\[\]:_-]{1,255}$")
 
@@ -209,21 +219,36 @@ def scan(module, pf, selection, qshape, limit, queue_directory):
 
 
 def backup(module, pf, queue_directory, selected, backup_dir):
+    """Copy every selected queue file into backup_dir/<stamp>/ (the message itself, restorable),
+    then render them readable with postcat, many files per call (not one process per message)."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
     dest = os.path.join(backup_dir, stamp)
     os.makedirs(dest, mode=0o700, exist_ok=True)
-    saved = []
+    saved, copies = [], []
+    index = ql.queue_index(queue_directory, sorted({q for q, _qid in selected}))
     for queue_name, qid in selected:
-        src = ql.find_queue_file(queue_directory, queue_name, qid)
+        src = index.get((queue_name, qid))
         if src is None:
             continue  # delivered or moved since the listing: nothing to delete either
-        shutil.copy2(src, os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name)))
-        rc, out, err = pf.run(["postcat", "-q", qid], check=False)
-        if rc == 0:
-            with open(os.path.join(dest, qid + ".txt"), "w", encoding="utf-8", errors="replace") as fh:
-                fh.write(out)
+        copy = os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name))
+        shutil.copy2(src, copy)
         saved.append(qid)
+        copies.append(copy)
+    for n, i in enumerate(range(0, len(copies), POSTCAT_BATCH)):
+        rc, out, _err = pf.run(["postcat", *copies[i:i + POSTCAT_BATCH]], check=False)
+        if rc == 0:
+            with open(os.path.join(dest, "messages-%04d.txt" % n), "w", encoding="utf-8", errors="replace") as fh:
+                fh.write(out)
     return dest, saved
+
+
+STARTED = time.monotonic()
+
+
+def done(module, result):
+    result["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["elapsed"] = round(time.monotonic() - STARTED, 3)
+    module.exit_json(**result)
 
 
 def main():
@@ -274,7 +299,7 @@ def main():
                   selected_count=len(selected), selected_ids=[qid for _q, qid in selected], messages=details,
                   qshape=qshape.table(), unparsed_lines=bad, postqueue_warnings=[ln for ln in err.splitlines() if ln.strip()])
     if action == "list":
-        module.exit_json(**result)
+        done(module, result)
 
     if action == "flush":
         if "Mail system is down" in err:
@@ -294,7 +319,7 @@ def main():
                 rc, out, e = pf.run(argv, check=False)
                 if rc != 0:
                     module.fail_json(msg="%s failed: %s" % (" ".join(argv), (e or out).strip()), **result)
-        module.exit_json(**result)
+        done(module, result)
 
     maillog = pf.param("maillog_file")
     if "Mail system is down" in err and selected and maillog and not maillog.startswith("/dev/"):
@@ -309,13 +334,13 @@ def main():
     if action != "delete" and corrupt:
         module.fail_json(msg="corrupt queue files can only be quarantined with action=delete", **result)
     if not selected:
-        module.exit_json(**result)
+        done(module, result)
     result["changed"] = True
     flag = POSTSUPER_FLAG[action]
     argv = ["postsuper", flag, "-"]
     result["command"] = with_config([pf.bin("postsuper"), flag, "-"], pf.config_dir)
     if module.check_mode:
-        module.exit_json(**result)
+        done(module, result)
 
     if action == "delete":
         dest, saved = backup(module, pf, queue_directory, queue_ids, p["backup_dir"])
@@ -326,7 +351,8 @@ def main():
             if src:
                 shutil.move(src, os.path.join(dest, qid + ".corrupt"))
         result["quarantined"] = len(corrupt)
-        queue_ids = [(q, qid) for q, qid in queue_ids if qid in set(saved)]
+        saved_ids = set(saved)
+        queue_ids = [(q, qid) for q, qid in queue_ids if qid in saved_ids]
     affected = 0
     if queue_ids:
         data = "\n".join(qid for _q, qid in queue_ids) + "\n"
@@ -336,16 +362,10 @@ def main():
         affected = sum(int(n) for n in AFFECTED_RE.findall(e + out))
     result["affected"] = affected + len(corrupt)
 
-    after = dict.fromkeys(ql.QUEUES, 0)
-
-    def count(msg):
-        after[msg.get("queue_name", "?")] = after.get(msg.get("queue_name", "?"), 0) + 1
-
-    ql.stream(with_config([pf.bin("postqueue"), "-j"], pf.config_dir), count)
-    after["corrupt"] = len(ql.corrupt_files(queue_directory))
+    after = ql.count_files(queue_directory)
     result["counts_after"] = after
     result["total_after"] = sum(after.values())
-    module.exit_json(**result)
+    done(module, result)
 
 
 if __name__ == "__main__":

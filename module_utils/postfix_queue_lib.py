@@ -197,11 +197,27 @@ def corrupt_files(queue_directory):
 
 def find_queue_file(queue_directory, queue_name, queue_id):
     """Path of a message's queue file (queues may be hashed into subdirectories)."""
-    base = os.path.join(queue_directory, queue_name)
-    for root, _dirs, files in os.walk(base):
-        if queue_id in files:
-            return os.path.join(root, queue_id)
-    return None
+    return queue_index(queue_directory, [queue_name]).get((queue_name, queue_id))
+
+
+def queue_index(queue_directory, queue_names):
+    """{(queue name, queue ID): path} for every file of these queues: one directory walk for a
+    whole selection instead of one per message."""
+    index = {}
+    for name in queue_names:
+        for root, _dirs, files in os.walk(os.path.join(queue_directory, name)):
+            for f in files:
+                index[(name, f)] = os.path.join(root, f)
+    return index
+
+
+def count_files(queue_directory, queue_names=QUEUES):
+    """Messages per queue, counted as files (the check after an action: no second postqueue -j)."""
+    counts = dict.fromkeys(queue_names, 0)
+    for name in queue_names:
+        for _root, _dirs, files in os.walk(os.path.join(queue_directory, name)):
+            counts[name] += len(files)
+    return counts
 
 
 REASON_SHAPE = re.compile(r"\[[^\]]*\]|\d+(?:\.\d+)*|<[^>]*>")

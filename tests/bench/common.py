@@ -8,6 +8,7 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,20 +18,21 @@ WORK = Path(os.environ.get("BENCH_DIR", "/var/tmp/postfix-remedy-bench"))
 PY = sys.executable
 
 
-def run(argv, stdin=None, stdout=subprocess.DEVNULL, env=None, shell=False, check=True):
-    """Run a child to completion; return (seconds, peak RSS in MiB of the largest process, output).
-    os.wait4 gives the child's own rusage, so the figure is that process, not this one."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=stdout,
-                            stderr=subprocess.PIPE, env=env, shell=shell)  # noqa: S603 - benchmark commands
-    out = proc.stdout.read() if stdout == subprocess.PIPE else b""
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+def run(argv, env=None, check=True):
+    """Run a child to completion; return (seconds, peak RSS in MiB, stdout bytes).
+
+    Output goes to a pipe, never /dev/null (GNU grep stops at the first match when it sees
+    /dev/null). Peak RSS comes from GNU time -f %M: the rusage of a child forked from this
+    Python process would include the parent's pages from before exec."""
+    with tempfile.NamedTemporaryFile("r") as mem:
+        t0 = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", mem.name, *argv], env=env,  # noqa: S603
+                              stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        seconds = time.perf_counter() - t0
+        rss = mem.read().strip().splitlines()
     if check and proc.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (argv, proc.returncode, err.decode(errors="replace")[-2000:]))
-    return seconds, usage.ru_maxrss / 1024.0, out
+        raise RuntimeError("%s failed (%d): %s" % (argv, proc.returncode, proc.stderr.decode(errors="replace")[-2000:]))
+    return seconds, (int(rss[-1]) / 1024.0 if rss and rss[-1].isdigit() else float("nan")), proc.stdout
 
 
 def machine():

@@ -91,8 +91,8 @@ def test_delete_needs_confirm_and_keeps_a_copy(filled, tmp_path):
     assert res["affected"] == 1 and res["total_after"] == 4 and res["backed_up"] == 1
     qid = res["selected_ids"][0]
     saved = os.listdir(res["backup_dir"])
-    assert f"{qid}.deferred.queuefile" in saved and f"{qid}.txt" in saved
-    assert "carol@partner.test" in open(os.path.join(res["backup_dir"], qid + ".txt")).read()
+    assert f"{qid}.deferred.queuefile" in saved and "messages-0000.txt" in saved
+    assert "carol@partner.test" in open(os.path.join(res["backup_dir"], "messages-0000.txt")).read()
     assert qid not in queue_ids(d)
 
 

@@ -1,0 +1,39 @@
+"""`make bench`: every benchmark, or the ones named; each prints its figures and ratios and
+rewrites its section of tests/bench/RESULTS.md. Not part of `make test`: no thresholds here.
+
+  python -m tests.bench.run_all                       # log 1 GiB, queue 1k/10k/100k, fleet 1/5/10/20
+  python -m tests.bench.run_all --only log --log-mb 256
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .common import ROOT
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", default="log,queue,fleet", help="comma list of: log, queue, fleet")
+    ap.add_argument("--log-mb", type=int, default=int(os.environ.get("LOG_MB", 1024)))
+    ap.add_argument("--queue-n", default=os.environ.get("QUEUE_N", "1000,10000,100000"))
+    ap.add_argument("--fleet", default=os.environ.get("FLEET", "1,5,10,20"))
+    ap.add_argument("--suite", default=os.environ.get("SUITE", "bookworm"))
+    args = ap.parse_args(argv)
+    os.chdir(ROOT)
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    if "log" in only:
+        from . import bench_log
+        bench_log.main(args.log_mb)
+    if "queue" in only:
+        from . import bench_queue
+        bench_queue.main([int(n) for n in args.queue_n.split(",")], args.suite)
+    if "fleet" in only:
+        from . import bench_fleet
+        bench_fleet.main([int(n) for n in args.fleet.split(",")], args.suite)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
