@@ -17,7 +17,7 @@ description:
     the box) and the next steps.
   - Writes C(fleet.json) (the model), C(junit.xml) (one testcase per host x finding) and, from
     the given templates, C(index.html) and C(summary.md) into the directory, mode 0600.
-  - Runs on the controller (C(delegate_to: localhost) or a play on localhost); it never contacts a managed host.
+  - Runs on the controller (delegated to localhost, or in a play on localhost); it never contacts a managed host.
 version_added: "1.0.0"
 author: postfix-remedy
 options:
