@@ -178,6 +178,8 @@ import os
 import re
 import resource
 import shutil
+import subprocess
+import tempfile
 import time
 
 from ansible.module_utils import postfix_queue_lib as ql
@@ -225,7 +227,7 @@ def backup(module, pf, queue_directory, selected, backup_dir):
     dest = os.path.join(backup_dir, stamp)
     os.makedirs(dest, mode=0o700, exist_ok=True)
     saved, copies = [], []
-    index = ql.queue_index(queue_directory, sorted({q for q, _qid in selected}))
+    index = ql.queue_index(queue_directory, sorted({q for q, _qid in selected}), {qid for _q, qid in selected})
     for queue_name, qid in selected:
         src = index.get((queue_name, qid))
         if src is None:
@@ -243,6 +245,18 @@ def backup(module, pf, queue_directory, selected, backup_dir):
 
 
 STARTED = time.monotonic()
+
+
+def postsuper_stdin(pf, argv, queue_ids):
+    """Run postsuper with the IDs on stdin from a temporary file. Feeding a pipe (run_command's
+    data=) deadlocks above ~64 KB of IDs: postsuper fills its stderr pipe while we still write
+    its stdin (seen with 30,000 IDs). argv list, no shell."""
+    with tempfile.TemporaryFile() as ids:
+        ids.write(("\n".join(queue_ids) + "\n").encode("ascii"))
+        ids.seek(0)
+        full = with_config([pf.bin(argv[0])] + list(argv[1:]), pf.config_dir)
+        proc = subprocess.run(full, stdin=ids, capture_output=True, check=False)  # noqa: S603
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
 
 
 def done(module, result):
@@ -355,8 +369,7 @@ def main():
         queue_ids = [(q, qid) for q, qid in queue_ids if qid in saved_ids]
     affected = 0
     if queue_ids:
-        data = "\n".join(qid for _q, qid in queue_ids) + "\n"
-        rc, out, e = pf.run(argv, data=data, check=False)
+        rc, out, e = postsuper_stdin(pf, argv, [qid for _q, qid in queue_ids])
         if rc != 0:
             module.fail_json(msg="postsuper %s failed: %s" % (flag, (e or out).strip()), **result)
         affected = sum(int(n) for n in AFFECTED_RE.findall(e + out))

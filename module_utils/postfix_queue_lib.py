@@ -200,14 +200,16 @@ def find_queue_file(queue_directory, queue_name, queue_id):
     return queue_index(queue_directory, [queue_name]).get((queue_name, queue_id))
 
 
-def queue_index(queue_directory, queue_names):
-    """{(queue name, queue ID): path} for every file of these queues: one directory walk for a
-    whole selection instead of one per message."""
+def queue_index(queue_directory, queue_names, wanted=None):
+    """{(queue name, queue ID): path} for the files of these queues (only the `wanted` IDs when
+    given, so memory follows the selection, not the queue): one directory walk for a whole
+    selection instead of one per message."""
     index = {}
     for name in queue_names:
         for root, _dirs, files in os.walk(os.path.join(queue_directory, name)):
             for f in files:
-                index[(name, f)] = os.path.join(root, f)
+                if wanted is None or f in wanted:
+                    index[(name, f)] = os.path.join(root, f)
     return index
 
 

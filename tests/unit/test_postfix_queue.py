@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from unittest import mock
 
 import pytest
@@ -54,11 +55,17 @@ def test_hold_release_requeue_one_call_each(filled):
     from ansible.module_utils.basic import AnsibleModule
     real = AnsibleModule.run_command
 
+    real_run = subprocess.run
+
     def spy(self, args, **kw):
         calls.append(list(args))
         return real(self, args, **kw)
 
-    with mock.patch.object(AnsibleModule, "run_command", spy):
+    def spy_run(args, *a, **kw):  # postsuper gets its IDs from a file on stdin
+        calls.append(list(args))
+        return real_run(args, *a, **kw)
+
+    with mock.patch.object(AnsibleModule, "run_command", spy), mock.patch.object(subprocess, "run", spy_run):
         res = q(d, action="hold", recipient="remote.test", queue=["deferred"])
     assert res["changed"] and res["affected"] == 3, res
     postsuper = [c for c in calls if os.path.basename(c[0]) == "postsuper"]
@@ -154,3 +161,40 @@ def test_no_half_action_while_postfix_is_down(filled):
     res = q(d, action="hold", queue=["deferred"])
     assert res.get("failed") and "start Postfix first" in res["msg"]
     assert {k: v for k, v in queue_ids(d, wait_settled=False).items()} == before
+
+
+def test_large_selection_goes_through_one_postsuper_without_deadlock(filled):
+    """20,000 selected IDs (about 280 KB on postsuper's stdin): fed from a pipe, postsuper fills its
+    stderr while we still write its stdin and both wait forever (seen in the 100,000 benchmark)."""
+    import shutil
+    import signal
+    import time
+
+    d, ids = filled
+    qd = queue_dir(d)
+    src = next(p for p in (qd / "deferred").rglob("*") if p.is_file())
+    later = time.time() + 86400  # next retry a day ahead: qmgr leaves the copies alone
+    n = 20000
+    for i in range(n):
+        qid = "%05X%06X" % (0xA0000 + i % 0x5FFFF, i)
+        dst = qd / "deferred" / qid[0] / qid
+        if not dst.parent.exists():
+            dst.parent.mkdir(mode=0o700)
+            os.chown(dst.parent, src.stat().st_uid, src.stat().st_gid)
+        shutil.copyfile(src, dst)
+        shutil.copystat(src, dst)
+        os.chown(dst, src.stat().st_uid, src.stat().st_gid)
+        os.utime(dst, (later, later))
+
+    def hung(*_a):
+        raise TimeoutError("postfix_queue hung on a large selection")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(180)
+    try:
+        res = q(d, action="hold", queue=["deferred"])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert res.get("affected") == n + 4 and res["selected_count"] == n + 4, {k: res.get(k) for k in ("msg", "failed")}
+    assert res["counts_after"]["hold"] == n + 5 and res["total_after"] == res["total_before"]

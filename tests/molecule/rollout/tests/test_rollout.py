@@ -1,10 +1,12 @@
 """Rollback and the rollout brake, through remediate.yml as an admin runs it."""
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 
 import pytest
-from lab_run import playbook, report, reports_dir, sh
+from lab_run import ENV, playbook, report, reports_dir, sh
 
 BAD, GOOD = "rol-1-bad", ["rol-2-a", "rol-3-b"]
 CONFIG = "sha256sum /etc/postfix/main.cf /etc/postfix/master.cf"
@@ -35,6 +37,11 @@ def test_the_fix_that_cannot_validate_is_rolled_back(stop_run):
 def test_the_rollout_stops_at_max_fail_percentage(stop_run):
     _before, (_rc, output, recap) = stop_run
     assert "NO MORE HOSTS LEFT" in output
+    # Ansible ends the playbook there, report play included: report.yml afterwards tells the story
+    rc, out, _recap = playbook("report", "stop")
+    assert rc == 0, out[-2000:]
+    statuses = {v["host"]: v["status"] for v in json.loads((reports_dir("stop") / "fleet.json").read_text())["hosts"]}
+    assert statuses == {BAD: "failed", GOOD[0]: "no report", GOOD[1]: "no report"}
     for host in GOOD:
         assert host not in recap, "the rollout went on to %s" % host
         assert not (reports_dir("stop") / (host + ".remediation.json")).exists()
@@ -68,3 +75,26 @@ def test_queue_role_needs_confirmation_to_delete(stop_run):
     assert rc != 0 and "needs postfix_queue_confirm=true" in output
     rc, output, _recap = playbook("queue", "queue", "-l", GOOD[0])
     assert rc == 0 and "list selected" in output
+
+
+def test_unreachable_host_and_stopped_postfix_do_not_stop_the_others(stop_run):
+    """Fleet faults: one host gone (its container stopped), the other with Postfix stopped. Below
+    max_fail_percentage the run goes on, starts Postfix where it is down, and the report names the
+    missing host."""
+    gone, down = GOOD[1], GOOD[0]
+    sh(down, "postfix stop")
+    subprocess.run(["podman", "stop", "-t", "1", gone], env=ENV, capture_output=True, check=True)
+    try:
+        rc, output, recap = playbook("remediate", "faults", "-l", "%s,%s" % (down, gone),
+                                     "-e", "remediate_serial=100%", "-e", "remediate_max_fail_percent=50")
+        assert recap[gone]["unreachable"] == 1, output[-3000:]
+        assert recap[down]["failed"] == 0 and recap[down]["unreachable"] == 0, output[-3000:]
+        assert "service.not_running" in report("faults", down, ".remediation")["selected"]
+        assert sh(down, "postfix status").returncode == 0
+        model = json.loads((reports_dir("faults") / "fleet.json").read_text())
+        statuses = {v["host"]: v["status"] for v in model["hosts"]}
+        assert statuses[gone] == "no report" and statuses[down] in ("fixed", "attention"), statuses
+        assert gone in " ".join(model["fleet"]["next_steps"])
+    finally:
+        subprocess.run(["podman", "start", gone], env=ENV, capture_output=True, check=False)
+
