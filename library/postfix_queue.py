@@ -222,26 +222,38 @@ def scan(module, pf, selection, qshape, limit, queue_directory):
 
 def backup(module, pf, queue_directory, selected, backup_dir):
     """Copy every selected queue file into backup_dir/<stamp>/ (the message itself, restorable),
-    then render them readable with postcat, many files per call (not one process per message)."""
+    then render them readable with postcat, many files per call (not one process per message).
+    One directory walk; memory follows the batch, not the queue. Returns (dest, IDs not found)."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
     dest = os.path.join(backup_dir, stamp)
     os.makedirs(dest, mode=0o700, exist_ok=True)
-    saved, copies = [], []
-    index = ql.queue_index(queue_directory, sorted({q for q, _qid in selected}), {qid for _q, qid in selected})
+    wanted = {}
     for queue_name, qid in selected:
-        src = index.get((queue_name, qid))
-        if src is None:
-            continue  # delivered or moved since the listing: nothing to delete either
-        copy = os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name))
-        shutil.copy2(src, copy)
-        saved.append(qid)
-        copies.append(copy)
-    for n, i in enumerate(range(0, len(copies), POSTCAT_BATCH)):
-        rc, out, _err = pf.run(["postcat", *copies[i:i + POSTCAT_BATCH]], check=False)
+        wanted.setdefault(queue_name, set()).add(qid)
+    batch, n = [], 0
+
+    def render():
+        rc, out, _err = pf.run(["postcat", *batch], check=False)
         if rc == 0:
             with open(os.path.join(dest, "messages-%04d.txt" % n), "w", encoding="utf-8", errors="replace") as fh:
                 fh.write(out)
-    return dest, saved
+
+    for queue_name, ids in wanted.items():
+        for root, _dirs, files in os.walk(os.path.join(queue_directory, queue_name)):
+            for qid in files:
+                if qid not in ids:
+                    continue
+                copy = os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name))
+                shutil.copy2(os.path.join(root, qid), copy)
+                ids.discard(qid)
+                batch.append(copy)
+                if len(batch) == POSTCAT_BATCH:
+                    render()
+                    batch, n = [], n + 1
+    if batch:
+        render()
+    # what is left was delivered or moved since the listing: nothing to delete either
+    return dest, {qid for ids in wanted.values() for qid in ids}
 
 
 STARTED = time.monotonic()
@@ -251,12 +263,22 @@ def postsuper_stdin(pf, argv, queue_ids):
     """Run postsuper with the IDs on stdin from a temporary file. Feeding a pipe (run_command's
     data=) deadlocks above ~64 KB of IDs: postsuper fills its stderr pipe while we still write
     its stdin (seen with 30,000 IDs). argv list, no shell."""
-    with tempfile.TemporaryFile() as ids:
-        ids.write(("\n".join(queue_ids) + "\n").encode("ascii"))
+    with tempfile.TemporaryFile() as ids, tempfile.TemporaryFile() as out:
+        for qid in queue_ids:
+            ids.write(qid.encode("ascii") + b"\n")
         ids.seek(0)
         full = with_config([pf.bin(argv[0])] + list(argv[1:]), pf.config_dir)
-        proc = subprocess.run(full, stdin=ids, capture_output=True, check=False)  # noqa: S603
-    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+        # one line per message on stderr: kept in a file and only its summary lines read back
+        proc = subprocess.run(full, stdin=ids, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        out.seek(0)
+        keep, tail = [], []
+        for raw in out:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if AFFECTED_RE.search(line) or "fatal" in line or "warning" in line:
+                keep.append(line)
+            tail = (tail + [line])[-5:]
+    text = "\n".join(keep[-50:] + [t for t in tail if t not in keep])
+    return proc.returncode, "", text
 
 
 def done(module, result):
@@ -357,16 +379,16 @@ def main():
         done(module, result)
 
     if action == "delete":
-        dest, saved = backup(module, pf, queue_directory, queue_ids, p["backup_dir"])
+        dest, gone = backup(module, pf, queue_directory, queue_ids, p["backup_dir"])
         result["backup_dir"] = dest
-        result["backed_up"] = len(saved)
+        result["backed_up"] = len(queue_ids) - len(gone)
         for qid in corrupt:
             src = ql.find_queue_file(queue_directory, "corrupt", qid)
             if src:
                 shutil.move(src, os.path.join(dest, qid + ".corrupt"))
         result["quarantined"] = len(corrupt)
-        saved_ids = set(saved)
-        queue_ids = [(q, qid) for q, qid in queue_ids if qid in saved_ids]
+        if gone:
+            queue_ids = [(q, qid) for q, qid in queue_ids if qid not in gone]
     affected = 0
     if queue_ids:
         rc, out, e = postsuper_stdin(pf, argv, [qid for _q, qid in queue_ids])

@@ -293,6 +293,7 @@ def summary_lines(model):
     """The run's closing lines: one per host, then what to do next."""
     lines = []
     for v in model["hosts"]:
-        found = ", ".join("%s %s" % (f["id"], f["state"].replace("_", " ")) for f in v["findings"]) or "no findings"
+        found = ", ".join("%s %s" % (f["id"], f["state"].replace("_", " ")) for f in v["findings"]) or (
+            "unreachable, or failed before its diagnosis" if v["missing"] else "no findings")
         lines.append("%s: %s (%s)" % (v["host"], v["status"], found))
     return lines + ["next: " + s for s in model["fleet"]["next_steps"]]

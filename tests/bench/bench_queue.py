@@ -44,12 +44,17 @@ def start(suite):
     sh("python3 /usr/local/bin/queue_fill.py templates")
 
 
+def queue_counts():
+    """Messages in the queue, and how many are bounces (MAILER-DAEMON)."""
+    return json.loads(sh("postqueue -j | python3 -c 'import sys, json, collections; "
+                         "c = collections.Counter(json.loads(l)[\"sender\"] for l in sys.stdin); "
+                         "print(json.dumps(dict(total=sum(c.values()), bounces=c[\"MAILER-DAEMON\"])))'"))
+
+
 def fill(n):
     t = time.perf_counter()
     sh("python3 /usr/local/bin/queue_fill.py fill %d" % n)
-    counts = json.loads(sh("postqueue -j | python3 -c 'import sys, json, collections; "
-                           "c = collections.Counter(json.loads(l)[\"sender\"] for l in sys.stdin); "
-                           "print(json.dumps(dict(total=sum(c.values()), bounces=c[\"MAILER-DAEMON\"])))'"))
+    counts = queue_counts()
     assert counts["total"] == n, counts
     return counts, time.perf_counter() - t
 
@@ -96,9 +101,7 @@ def main(sizes, suite="bookworm"):
                 counts, fill_s = fill(n)
                 mine = ours(action)
                 if action == "delete":
-                    after = json.loads(sh("postqueue -j | python3 -c 'import sys, json, collections; "
-                                          "c = collections.Counter(json.loads(l)[\"sender\"] for l in sys.stdin); "
-                                          "print(json.dumps(dict(total=sum(c.values()), bounces=c[\"MAILER-DAEMON\"])))'"))
+                    after = queue_counts()
                     assert after == dict(total=n - counts["bounces"], bounces=0), (after, counts)
                     mem.append((n, mine["rss_kb"]))
                 fill(n)

@@ -29,7 +29,7 @@ def run_report(directory, hosts, *extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     argv = [str(Path(os.sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
             str(ROOT / "playbooks" / "report.yml"), "-e", "postfix_report_dir=%s" % directory,
-            "-e", json.dumps({"postfix_report_hosts": hosts}), *extra]
+            "-e", "target=localhost", "-e", json.dumps({"postfix_report_hosts": hosts}), *extra]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 

@@ -27,7 +27,8 @@ def test_report_playbook_through_ansible_runner(tmp_path, monkeypatch):
     private.mkdir()
     r = ansible_runner.run(private_data_dir=str(private), project_dir=str(ROOT), playbook="playbooks/report.yml",
                            inventory="localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable, quiet=True,
-                           extravars={"postfix_report_dir": str(reports), "postfix_report_hosts": hosts},
+                           extravars={"postfix_report_dir": str(reports), "postfix_report_hosts": hosts,
+                                      "target": "localhost"},
                            envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")})
     assert (r.status, r.rc) == ("successful", 0), r.stdout.read()[-3000:]
     model = json.loads((reports / "fleet.json").read_text())
