@@ -169,7 +169,9 @@ elapsed:
   type: float
   returned: always
 peak_rss_kb:
-  description: Peak memory of the module process in KiB (the listing is streamed, so it stays flat as the queue grows).
+  description:
+    - Peak memory of the module process in KiB. The listing is streamed; memory grows with the
+      number of selected messages (about 0.4 KiB each), not with the size of the queue.
   type: int
   returned: always
 """
