@@ -1,8 +1,8 @@
 """Log signatures of the cataloged faults, in every documented Postfix wording.
 
 Each signature is (fault ID, keywords, regex). The keywords are plain substrings: the scanner
-looks for all of them at once over big buffers (one combined regex) and only runs the full
-regexes, in this order, on the few lines that contain one. The first regex that matches wins,
+finds candidate lines through a few ANCHORS (below) and only runs the full regexes whose keywords
+a line holds, in this order. The first regex that matches wins,
 so more specific wordings come first. Named groups become evidence counters:
 dest (host[ip]:port), ip, client, user, domain, file, rbl, param, rcpt, mech, where.
 
@@ -104,8 +104,6 @@ SIGNATURES = [
 
 COMPILED = [(fid, re.compile(rx)) for fid, _keys, rx in SIGNATURES]
 KEYWORDS = sorted({k for _fid, keys, _rx in SIGNATURES for k in keys}, key=len, reverse=True)
-# Longest keywords first so the alternation prefers the more telling one; bytes, for buffers.
-PREFILTER = re.compile(b"|".join(re.escape(k.encode()) for k in KEYWORDS))
 
 # The scanner's fast path. One alternation of 65 keywords makes the re engine try every keyword
 # at every byte (about 9 MB/s); bytes.find runs at several GB/s. So the scanner looks for a few

@@ -197,20 +197,10 @@ def corrupt_files(queue_directory):
 
 def find_queue_file(queue_directory, queue_name, queue_id):
     """Path of a message's queue file (queues may be hashed into subdirectories)."""
-    return queue_index(queue_directory, [queue_name]).get((queue_name, queue_id))
-
-
-def queue_index(queue_directory, queue_names, wanted=None):
-    """{(queue name, queue ID): path} for the files of these queues (only the `wanted` IDs when
-    given, so memory follows the selection, not the queue): one directory walk for a whole
-    selection instead of one per message."""
-    index = {}
-    for name in queue_names:
-        for root, _dirs, files in os.walk(os.path.join(queue_directory, name)):
-            for f in files:
-                if wanted is None or f in wanted:
-                    index[(name, f)] = os.path.join(root, f)
-    return index
+    for root, _dirs, files in os.walk(os.path.join(queue_directory, queue_name)):
+        if queue_id in files:
+            return os.path.join(root, queue_id)
+    return None
 
 
 def count_files(queue_directory, queue_names=QUEUES):
