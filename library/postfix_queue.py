@@ -13,7 +13,8 @@ description:
   - Acts on the selection with ONE C(postsuper -r/-h/-H/-d -) call fed by standard input, never
     one process per message. C(flush) uses C(postqueue -f), C(-s SITE) or C(-i ID).
   - C(delete) needs I(confirm=true) and first saves every selected message (the queue file, and
-    C(postcat) renderings in C(messages-NNNN.txt), 500 messages each) under I(backup_dir);
+    C(postcat) renderings in C(messages-NNNN.txt), 500 messages each, and the list of IDs in
+    C(ids.txt)) under I(backup_dir);
     nothing is deleted if a copy fails. Files in the C(corrupt) queue are moved into I(backup_dir) (quarantine) instead of being deleted.
   - Returns the number of messages before and after, so a caller can prove that nothing outside
     the selection disappeared.
@@ -79,9 +80,16 @@ options:
     choices: [recipient, sender]
     default: recipient
   limit:
-    description: At most this many selected messages are returned in C(messages) (all IDs are in C(selected_ids)).
+    description: At most this many selected messages are returned in C(messages).
     type: int
     default: 100
+  ids_limit:
+    description:
+      - At most this many selected IDs are returned in C(selected_ids); the action still covers the
+        whole selection (a delete writes every ID it removed to C(ids.txt) in its backup directory).
+        Bounded so the module's memory and output do not grow with a 100,000-message selection.
+    type: int
+    default: 1000
   config_dir:
     description: Postfix configuration directory (C(-c)), for multi-instance hosts.
     type: path
@@ -139,9 +147,13 @@ selected_count:
   type: int
   returned: always
 selected_ids:
-  description: IDs of every selected message (what an action touches or would touch).
+  description: IDs of the selected messages (what an action touches or would touch), the first I(ids_limit) of them.
   type: list
   elements: str
+  returned: always
+selected_ids_truncated:
+  description: True when the selection holds more than I(ids_limit) messages (see C(selected_count)).
+  type: bool
   returned: always
 messages:
   description: Details of the first I(limit) selected messages.
@@ -170,8 +182,8 @@ elapsed:
   returned: always
 peak_rss_kb:
   description:
-    - Peak memory of the module process in KiB. The listing is streamed; memory grows with the
-      number of selected messages (about 0.4 KiB each), not with the size of the queue.
+    - Peak memory of the module process in KiB. The listing is streamed and the selection kept in
+      a temporary file, so memory grows neither with the queue nor with the selection.
   type: int
   returned: always
 """
@@ -194,17 +206,19 @@ AFFECTED_RE = re.compile(r"postsuper: (?:Requeued|Placed on hold|Released from h
 SITE_RE = re.compile(r"^[A-Za-z0-9.\[\]:_-]{1,255}$")
 
 
-def scan(module, pf, selection, qshape, limit, queue_directory):
+def scan(module, pf, selection, qshape, limit, ids_limit, queue_directory):
+    """Stream the listing: counters, qshape, the first `limit` selected messages; the selected IDs
+    go to a SelectionFile, so memory does not grow with the queue or the selection."""
     counts = dict.fromkeys(ql.QUEUES, 0)
-    selected, details = [], []
+    selected, details = ql.SelectionFile(keep=ids_limit), []
 
     def on_message(msg):
         q = msg.get("queue_name", "?")
         counts[q] = counts.get(q, 0) + 1
         if qshape is not None:
             qshape.add(msg)
-        if selection.matches(msg):
-            selected.append((q, msg.get("queue_id")))
+        if selection.matches(msg) and ql.QUEUE_ID_RE.match(str(msg.get("queue_id"))):
+            selected.add(q, msg["queue_id"])
             if len(details) < limit:
                 details.append(msg)
 
@@ -212,27 +226,28 @@ def scan(module, pf, selection, qshape, limit, queue_directory):
     rc, err, bad = ql.stream(argv, on_message)
     if rc != 0:
         module.fail_json(msg="postqueue -j failed (rc=%d): %s" % (rc, err.strip()))
-    corrupt = ql.corrupt_files(queue_directory)
+    corrupt = {}
+    for path in ql.corrupt_files(queue_directory):
+        corrupt[os.path.basename(path)] = path
     counts["corrupt"] = len(corrupt)
     if selection.queues == {"corrupt"} or (not selection.queues and selection.ids):
-        for path in corrupt:
-            qid = os.path.basename(path)
+        for qid in corrupt:
             if selection.ids is None or qid in selection.ids:
-                selected.append(("corrupt", qid))
-    return counts, selected, details, bad, err
+                selected.add("corrupt", qid)
+    return counts, selected, corrupt, details, bad, err
 
 
 def backup(module, pf, queue_directory, selected, backup_dir):
     """Copy every selected queue file into backup_dir/<stamp>/ (the message itself, restorable),
-    then render them readable with postcat, many files per call (not one process per message).
-    One directory walk; memory follows the batch, not the queue. Returns (dest, IDs not found)."""
+    render them readable with postcat, many files per call (not one process per message), and
+    write the IDs found to ids.txt, which then feeds postsuper. Files are located by a merge join
+    of sorted lists (ql.locate): memory follows the postcat batch, not the queue.
+    Returns (dest, number backed up, path of ids.txt)."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
     dest = os.path.join(backup_dir, stamp)
     os.makedirs(dest, mode=0o700, exist_ok=True)
-    wanted = {}
-    for queue_name, qid in selected:
-        wanted.setdefault(queue_name, set()).add(qid)
-    batch, n = [], 0
+    id_list = os.path.join(dest, "ids.txt")
+    batch, n, saved = [], 0, 0
 
     def render():
         rc, out, _err = pf.run(["postcat", *batch], check=False)
@@ -240,38 +255,47 @@ def backup(module, pf, queue_directory, selected, backup_dir):
             with open(os.path.join(dest, "messages-%04d.txt" % n), "w", encoding="utf-8", errors="replace") as fh:
                 fh.write(out)
 
-    for queue_name, ids in wanted.items():
-        for root, _dirs, files in os.walk(os.path.join(queue_directory, queue_name)):
-            for qid in files:
-                if qid not in ids:
-                    continue
-                copy = os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name))
-                shutil.copy2(os.path.join(root, qid), copy)
-                ids.discard(qid)
-                batch.append(copy)
-                if len(batch) == POSTCAT_BATCH:
-                    render()
-                    batch, n = [], n + 1
+    with open(id_list, "w", encoding="ascii") as ids:
+        for queue_name, qid, path in ql.locate(module, queue_directory, selected, dest):
+            copy = os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name))
+            try:
+                shutil.copy2(path, copy)
+            except FileNotFoundError:
+                continue  # delivered or moved since the listing: nothing to delete either
+            ids.write(qid + "\n")
+            saved += 1
+            batch.append(copy)
+            if len(batch) == POSTCAT_BATCH:
+                render()
+                batch, n = [], n + 1
     if batch:
         render()
-    # what is left was delivered or moved since the listing: nothing to delete either
-    return dest, {qid for ids in wanted.values() for qid in ids}
+    return dest, saved, id_list
 
 
 STARTED = time.monotonic()
 
 
 def postsuper_stdin(pf, argv, queue_ids):
-    """Run postsuper with the IDs on stdin from a temporary file. Feeding a pipe (run_command's
-    data=) deadlocks above ~64 KB of IDs: postsuper fills its stderr pipe while we still write
-    its stdin (seen with 30,000 IDs). argv list, no shell."""
+    """Run postsuper with the IDs on stdin from a file. Feeding a pipe (run_command's data=)
+    deadlocks above ~64 KB of IDs: postsuper fills its stderr pipe while we still write its
+    stdin (seen with 30,000 IDs). `queue_ids` is a path (one ID per line) or an iterable of IDs.
+    argv list, no shell."""
     with tempfile.TemporaryFile() as ids, tempfile.TemporaryFile() as out:
-        for qid in queue_ids:
-            ids.write(qid.encode("ascii") + b"\n")
-        ids.seek(0)
+        if isinstance(queue_ids, str):
+            src = open(queue_ids, "rb")  # noqa: SIM115 - closed below
+        else:
+            for qid in queue_ids:
+                ids.write(qid.encode("ascii") + b"\n")
+            ids.seek(0)
+            src = ids
         full = with_config([pf.bin(argv[0])] + list(argv[1:]), pf.config_dir)
-        # one line per message on stderr: kept in a file and only its summary lines read back
-        proc = subprocess.run(full, stdin=ids, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        try:
+            # one line per message on stderr: kept in a file and only its summary lines read back
+            proc = subprocess.run(full, stdin=src, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+        finally:
+            if src is not ids:
+                src.close()
         out.seek(0)
         keep, tail = [], []
         for raw in out:
@@ -308,6 +332,7 @@ def main():
             qshape_queues=dict(type="list", elements="str", default=["deferred"]),
             qshape_by=dict(type="str", default="recipient", choices=["recipient", "sender"]),
             limit=dict(type="int", default=100),
+            ids_limit=dict(type="int", default=1000),
             config_dir=dict(type="path"),
         ),
         supports_check_mode=True,
@@ -331,10 +356,12 @@ def main():
     pf = Postfix(module, p["config_dir"])
     queue_directory = pf.param("queue_directory")
     qshape = ql.QShape(p["qshape_queues"], by=p["qshape_by"])
-    counts, selected, details, bad, err = scan(module, pf, selection, qshape, p["limit"], queue_directory)
+    counts, selected, corrupt_paths, details, bad, err = scan(module, pf, selection, qshape, p["limit"],
+                                                              p["ids_limit"], queue_directory)
     total = sum(counts.values())
     result = dict(changed=False, counts=counts, total_before=total, counts_after=counts, total_after=total,
-                  selected_count=len(selected), selected_ids=[qid for _q, qid in selected], messages=details,
+                  selected_count=selected.count, selected_ids=selected.first,
+                  selected_ids_truncated=selected.count > len(selected.first), messages=details,
                   qshape=qshape.table(), unparsed_lines=bad, postqueue_warnings=[ln for ln in err.splitlines() if ln.strip()])
     if action == "list":
         done(module, result)
@@ -348,10 +375,13 @@ def main():
             argvs = [["postqueue", "-f"]]
         else:
             # postqueue has no batch form of -i: one call per selected deferred message.
-            argvs = [["postqueue", "-i", qid] for q, qid in selected if q == "deferred"]
-        result["changed"] = bool(argvs) and (selection.empty or p["site"] is not None or bool(selected))
-        result["command"] = with_config([pf.bin(argvs[0][0])] + argvs[0][1:], pf.config_dir) if argvs else []
-        result["flush_calls"] = len(argvs)
+            argvs = (["postqueue", "-i", qid] for q, qid in selected if q == "deferred")
+        n_calls = len(argvs) if isinstance(argvs, list) else selected.by_queue.get("deferred", 0)
+        first = argvs[0] if isinstance(argvs, list) else next(
+            (["postqueue", "-i", qid] for q, qid in selected if q == "deferred"), None)
+        result["changed"] = n_calls > 0
+        result["command"] = with_config([pf.bin(first[0])] + first[1:], pf.config_dir) if first else []
+        result["flush_calls"] = n_calls
         if not module.check_mode:
             for argv in argvs:
                 rc, out, e = pf.run(argv, check=False)
@@ -360,18 +390,18 @@ def main():
         done(module, result)
 
     maillog = pf.param("maillog_file")
-    if "Mail system is down" in err and selected and maillog and not maillog.startswith("/dev/"):
+    if "Mail system is down" in err and selected.count and maillog and not maillog.startswith("/dev/"):
         # Seen on Postfix 3.7: postsuper logs through postlogd when maillog_file is set; with the
         # master down it opens the file itself as the postfix user, dies after the first ID and
         # leaves the action half done. Refuse before touching anything.
         module.fail_json(msg="the Postfix mail system is not running and maillog_file = %s: postsuper cannot log "
                              "without postlogd; start Postfix first" % maillog, **result)
 
-    queue_ids = [(q, qid) for q, qid in selected if q != "corrupt"]
-    corrupt = [qid for q, qid in selected if q == "corrupt"]
-    if action != "delete" and corrupt:
+    n_corrupt = selected.by_queue.get("corrupt", 0)
+    n_queued = selected.count - n_corrupt
+    if action != "delete" and n_corrupt:
         module.fail_json(msg="corrupt queue files can only be quarantined with action=delete", **result)
-    if not selected:
+    if not selected.count:
         done(module, result)
     result["changed"] = True
     flag = POSTSUPER_FLAG[action]
@@ -380,24 +410,27 @@ def main():
     if module.check_mode:
         done(module, result)
 
+    feed = selected.ids()
     if action == "delete":
-        dest, gone = backup(module, pf, queue_directory, queue_ids, p["backup_dir"])
+        try:
+            dest, saved, feed = backup(module, pf, queue_directory, selected, p["backup_dir"])
+        except OSError as exc:  # disk full, read-only backup_dir...: nothing has been deleted yet
+            module.fail_json(msg="backup before delete failed, nothing was deleted: %s" % exc, **result)
         result["backup_dir"] = dest
-        result["backed_up"] = len(queue_ids) - len(gone)
-        for qid in corrupt:
-            src = ql.find_queue_file(queue_directory, "corrupt", qid)
-            if src:
-                shutil.move(src, os.path.join(dest, qid + ".corrupt"))
-        result["quarantined"] = len(corrupt)
-        if gone:
-            queue_ids = [(q, qid) for q, qid in queue_ids if qid not in gone]
+        result["backed_up"] = saved
+        n_queued = saved  # what left the queue since the listing is neither copied nor deleted
+        for q, qid in selected:
+            if q == "corrupt" and os.path.exists(corrupt_paths.get(qid, "")):
+                shutil.move(corrupt_paths[qid], os.path.join(dest, qid + ".corrupt"))
+        result["quarantined"] = n_corrupt
     affected = 0
-    if queue_ids:
-        rc, out, e = postsuper_stdin(pf, argv, [qid for _q, qid in queue_ids])
+    if n_queued:
+        rc, out, e = postsuper_stdin(pf, argv, feed)
         if rc != 0:
             module.fail_json(msg="postsuper %s failed: %s" % (flag, (e or out).strip()), **result)
         affected = sum(int(n) for n in AFFECTED_RE.findall(e + out))
-    result["affected"] = affected + len(corrupt)
+    selected.close()
+    result["affected"] = affected + n_corrupt
 
     after = ql.count_files(queue_directory)
     result["counts_after"] = after

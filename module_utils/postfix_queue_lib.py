@@ -195,12 +195,85 @@ def corrupt_files(queue_directory):
     return sorted(out)
 
 
-def find_queue_file(queue_directory, queue_name, queue_id):
-    """Path of a message's queue file (queues may be hashed into subdirectories)."""
-    for root, _dirs, files in os.walk(os.path.join(queue_directory, queue_name)):
-        if queue_id in files:
-            return os.path.join(root, queue_id)
-    return None
+class SelectionFile:
+    """The selected messages as "queue<TAB>id" lines in a temporary file: memory stays flat
+    however many messages a selection holds. Keeps the first `keep` IDs for the result."""
+
+    def __init__(self, keep=1000):
+        self.fh = tempfile.TemporaryFile(mode="w+", encoding="ascii")
+        self.count, self.keep, self.first = 0, keep, []
+        self.by_queue = {}
+
+    def add(self, queue_name, queue_id):
+        self.fh.write("%s\t%s\n" % (queue_name, queue_id))
+        self.count += 1
+        self.by_queue[queue_name] = self.by_queue.get(queue_name, 0) + 1
+        if len(self.first) < self.keep:
+            self.first.append(queue_id)
+
+    def __iter__(self):
+        """(queue, id) pairs in listing order."""
+        self.fh.flush()
+        self.fh.seek(0)
+        for line in self.fh:
+            queue_name, _tab, qid = line.rstrip("\n").partition("\t")
+            yield queue_name, qid
+
+    def ids(self, skip=("corrupt",)):
+        return (qid for q, qid in self if q not in skip)
+
+    def close(self):
+        self.fh.close()
+
+
+def external_sort(module, lines, workdir):
+    """Write lines to a file and sort it with sort(1) in C order (bounded memory, spills to
+    workdir); returns the open sorted file. OSError when the disk is full."""
+    raw = tempfile.NamedTemporaryFile(mode="w", encoding="utf-8", errors="surrogateescape", dir=workdir,
+                                      delete=False)
+    with raw:
+        for line in lines:
+            raw.write(line + "\n")
+    out = raw.name + ".sorted"
+    try:
+        rc, _o, err = module.run_command(["sort", "-S", "8M", "-T", workdir, "-o", out, raw.name],
+                                         environ_update={"LC_ALL": "C"})
+        if rc != 0:
+            if os.path.exists(out):
+                os.unlink(out)
+            raise OSError("sort of the queue selection failed: %s" % err.strip())
+        return open(out, encoding="utf-8", errors="surrogateescape")
+    finally:
+        os.unlink(raw.name)
+
+
+def locate(module, queue_directory, selection, workdir):
+    """Yield (queue, id, path) for every selected message whose file is still in the queue.
+    A merge join of two sorted files (selection, directory walk): memory does not grow with
+    the queue or the selection. Queue directories may be hashed into subdirectories."""
+    queues = sorted(q for q in selection.by_queue if q != "corrupt")
+    wanted = external_sort(module, ("%s/%s" % (q, qid) for q, qid in selection if q != "corrupt"), workdir)
+
+    def walk():
+        for q in queues:
+            for root, _dirs, files in os.walk(os.path.join(queue_directory, q)):
+                for f in files:
+                    yield "%s/%s\t%s" % (q, f, os.path.join(root, f))
+
+    found = external_sort(module, walk(), workdir)
+    try:
+        have = next(found, None)
+        for want in wanted:
+            key = want.rstrip("\n")
+            while have is not None and have.partition("\t")[0] < key:
+                have = next(found, None)
+            if have is not None and have.partition("\t")[0] == key:
+                q, _slash, qid = key.partition("/")
+                yield q, qid, have.rstrip("\n").partition("\t")[2]
+    finally:
+        for fh in (wanted, found):
+            fh.close()
+            os.unlink(fh.name)
 
 
 def count_files(queue_directory, queue_names=QUEUES):

@@ -103,6 +103,34 @@ def test_delete_needs_confirm_and_keeps_a_copy(filled, tmp_path):
     assert qid not in queue_ids(d)
 
 
+def test_selection_beyond_ids_limit_is_whole_and_listed_in_the_backup(filled, tmp_path):
+    d, ids = filled
+    res = q(d, action="delete", queue=["deferred"], confirm=True, ids_limit=2, limit=1, backup_dir=str(tmp_path))
+    assert res["selected_count"] == 4 and len(res["selected_ids"]) == 2 and res["selected_ids_truncated"]
+    assert len(res["messages"]) == 1
+    assert res["affected"] == 4 and res["backed_up"] == 4 and res["total_after"] == 1
+    listed = open(os.path.join(res["backup_dir"], "ids.txt")).read().split()
+    assert sorted(listed) == sorted(i for i, queue in ids.items() if queue == "deferred")
+    assert all(f"{i}.deferred.queuefile" in os.listdir(res["backup_dir"]) for i in listed)
+    assert set(queue_ids(d)) == {i for i, queue in ids.items() if queue == "hold"}
+
+
+def test_disk_full_during_backup_deletes_nothing(filled, tmp_path):
+    """A real ENOSPC: backup_dir on a 16 KiB tmpfs cannot hold four queue files and postcat text."""
+    d, ids = filled
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(small)], check=False).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        (small / "filler").write_bytes(b"x" * 12000)
+        res = q(d, action="delete", queue=["deferred"], confirm=True, backup_dir=str(small))
+        assert res.get("failed") and "nothing was deleted" in res["msg"] and "No space" in res["msg"], res
+        assert queue_ids(d) == ids
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
 def test_corrupt_files_are_quarantined(filled, tmp_path):
     d, ids = filled
     qdir = queue_dir(d) / "corrupt"
