@@ -243,9 +243,9 @@ def backup(module, pf, queue_directory, selected, backup_dir):
     write the IDs found to ids.txt, which then feeds postsuper. Files are located by a merge join
     of sorted lists (ql.locate): memory follows the postcat batch, not the queue.
     Returns (dest, number backed up, path of ids.txt)."""
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    dest = os.path.join(backup_dir, stamp)
-    os.makedirs(dest, mode=0o700, exist_ok=True)
+    os.makedirs(backup_dir, mode=0o700, exist_ok=True)
+    # one new directory per run (0700), even for two runs in the same second
+    dest = tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=backup_dir)
     id_list = os.path.join(dest, "ids.txt")
     batch, n, saved = [], 0, 0
 

@@ -5,6 +5,7 @@ Imported by the scenario tests (tests/molecule/conftest.py puts this directory o
 """
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -16,15 +17,7 @@ ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_C
            CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"))
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+"
                    r"rescued=(\d+)\s+ignored=(\d+)", re.M)
-# What a --check run must leave identical: config, resolver files (and chroot copies), queue listing.
-FINGERPRINT = r"""
-set -o pipefail
-{ find /etc/postfix /var/spool/postfix/etc -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
-  sha256sum /etc/resolv.conf
-  find /etc/postfix /etc/ssl/private /etc/aliases* -printf '%p %u %g %m\n' 2>/dev/null | sort
-  postqueue -j 2>/dev/null | python3 -c 'import sys, json; print(sorted(json.loads(l)["queue_id"] + json.loads(l)["queue_name"] for l in sys.stdin))'
-} | sha256sum
-"""
+FINGERPRINT = (Path(__file__).parent / "fingerprint.sh").read_text()
 
 
 def reports_dir(kind):
@@ -47,10 +40,30 @@ def playbook(name, kind, *args):
 
 
 def fingerprint(host):
-    """One hash over everything a dry run must not touch on a lab container."""
+    """Everything a dry run must not touch on a lab container, as text (tests/molecule/fingerprint.sh)."""
     proc = subprocess.run(["podman", "exec", host, "bash", "-c", FINGERPRINT], env=ENV, capture_output=True,
                           text=True, timeout=120, check=True)
-    return proc.stdout.strip()
+    return proc.stdout
+
+
+def fingerprint_changes(before, after):
+    """Host -> the fingerprint lines that differ (a readable failure, not two hashes)."""
+    out = {}
+    for host in before:
+        diff = [ln for ln in difflib.unified_diff(before[host].splitlines(), after.get(host, "").splitlines(),
+                                                  lineterm="", n=0) if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+        if diff:
+            out[host] = diff[:20]
+    return out
+
+
+def check_run(name, kind, hosts, *args):
+    """Run playbooks/<name>.yml with --check --diff, fingerprinting every host before and after:
+    the read-only proof every scenario makes. Returns (rc, output, recap, changes) where changes
+    is fingerprint_changes() and must be empty."""
+    before = {h: fingerprint(h) for h in hosts}
+    rc, out, recap = playbook(name, kind, "--check", "--diff", *args)
+    return rc, out, recap, fingerprint_changes(before, {h: fingerprint(h) for h in hosts})
 
 
 def sh(host, script):

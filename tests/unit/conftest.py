@@ -196,3 +196,25 @@ def queue_ids(conf, wait_settled=True):
 def sha(path):
     import hashlib
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def clone_deferred(conf, n, first=0xA0000):
+    """Add n copies of one real deferred queue file under new short queue IDs, spread over the
+    hashed deferred/ directories, next retry a day ahead (qmgr leaves them alone). Returns the IDs."""
+    qd = queue_dir(conf)
+    src = next(p for p in (qd / "deferred").rglob("*") if p.is_file())
+    st = src.stat()
+    later = time.time() + 86400
+    made = []
+    for i in range(n):
+        qid = "%05X%06X" % (first + i % 0x5FFFF, i)
+        dst = qd / "deferred" / qid[0] / qid
+        if not dst.parent.exists():
+            dst.parent.mkdir(mode=0o700)
+            os.chown(dst.parent, st.st_uid, st.st_gid)
+        shutil.copyfile(src, dst)
+        shutil.copystat(src, dst)
+        os.chown(dst, st.st_uid, st.st_gid)
+        os.utime(dst, (later, later))
+        made.append(qid)
+    return made

@@ -6,7 +6,7 @@ import subprocess
 from unittest import mock
 
 import pytest
-from conftest import needs_postfix, needs_root, queue_dir, queue_ids, run_module, send, sh
+from conftest import clone_deferred, needs_postfix, needs_root, queue_dir, queue_ids, run_module, send, sh
 
 pytestmark = [needs_postfix, needs_root]
 
@@ -194,25 +194,11 @@ def test_no_half_action_while_postfix_is_down(filled):
 def test_large_selection_goes_through_one_postsuper_without_deadlock(filled):
     """20,000 selected IDs (about 280 KB on postsuper's stdin): fed from a pipe, postsuper fills its
     stderr while we still write its stdin and both wait forever (seen in the 100,000 benchmark)."""
-    import shutil
     import signal
-    import time
 
     d, ids = filled
-    qd = queue_dir(d)
-    src = next(p for p in (qd / "deferred").rglob("*") if p.is_file())
-    later = time.time() + 86400  # next retry a day ahead: qmgr leaves the copies alone
     n = 20000
-    for i in range(n):
-        qid = "%05X%06X" % (0xA0000 + i % 0x5FFFF, i)
-        dst = qd / "deferred" / qid[0] / qid
-        if not dst.parent.exists():
-            dst.parent.mkdir(mode=0o700)
-            os.chown(dst.parent, src.stat().st_uid, src.stat().st_gid)
-        shutil.copyfile(src, dst)
-        shutil.copystat(src, dst)
-        os.chown(dst, src.stat().st_uid, src.stat().st_gid)
-        os.utime(dst, (later, later))
+    clone_deferred(d, n)
 
     def hung(*_a):
         raise TimeoutError("postfix_queue hung on a large selection")

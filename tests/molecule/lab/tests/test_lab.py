@@ -60,3 +60,14 @@ def test_remote_delivery_via_mx_to_peer(host, lab_host_name):
     lines = deliveries(host, tag)
     assert lines and "relay=peer.lab.test[127.0.0.2]:25" in lines[0] and "status=sent" in lines[0], lines
     assert tag in host.run("cat /var/spool/lab-sink/*.eml").stdout
+
+
+def test_check_runs_change_nothing(lab_hosts):
+    """diagnose.yml and remediate.yml in check mode on fresh lab hosts leave every host's
+    fingerprint (config, modes, queue files, service state) identical."""
+    from lab_run import check_run
+
+    for name in ("diagnose", "remediate"):
+        rc, out, _recap, changes = check_run(name, "check-" + name, sorted(lab_hosts))
+        assert rc == 0, out[-3000:]
+        assert changes == {}, changes

@@ -20,3 +20,20 @@ def test_stuck_mail_is_held_not_lost(host, lab_host_name):
     msgs = [json.loads(line) for line in host.check_output("postqueue -j").splitlines() if line.strip()]
     held = [m for m in msgs if m["queue_name"] == "hold"]
     assert len(held) == 3 and all(m["recipients"][0]["address"].endswith("@nowhere.test") for m in held)
+
+
+def test_check_runs_of_every_queue_action_change_nothing(lab_hosts):
+    """Check mode of postfix_queue (through queue.yml) and of a remediation: the host's
+    fingerprint (config, modes, every queue file, service state) stays identical."""
+    from lab_run import check_run
+
+    hosts = sorted(lab_hosts)
+    runs = [("queue", "-e", "postfix_queue_action=delete_bounces", "-e", "postfix_queue_confirm=true"),
+            ("queue", "-e", "postfix_queue_action=hold_sender", "-e", "postfix_queue_sender=root@lab.test"),
+            ("queue", "-e", "postfix_queue_action=release_sender", "-e", "postfix_queue_sender=/.*/"),
+            ("queue", "-e", "postfix_queue_action=requeue"),
+            ("remediate",)]
+    for name, *args in runs:
+        rc, out, _recap, changes = check_run(name, "check-" + name, hosts, *args)
+        assert rc == 0, out[-3000:]
+        assert changes == {}, (args, changes)

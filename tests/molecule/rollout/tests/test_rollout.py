@@ -6,12 +6,21 @@ import os
 import subprocess
 
 import pytest
-from lab_run import ENV, playbook, report, reports_dir, sh
+from lab_run import ENV, check_run, playbook, report, reports_dir, sh
 
 BAD, GOOD = "rol-1-bad", ["rol-2-a", "rol-3-b"]
+RESTART, DISKFULL = "rol-4-restart", "rol-5-diskfull"
+ALL = [BAD, *GOOD, RESTART, DISKFULL]
 CONFIG = "sha256sum /etc/postfix/main.cf /etc/postfix/master.cf"
 
 pytestmark = pytest.mark.skipif(not os.environ.get("MOLECULE_INVENTORY_FILE"), reason="run by Molecule")
+
+
+def test_check_run_changes_nothing_on_any_host():
+    """First, before any real run: a dry run of the rollout (the bad host included) is read-only."""
+    rc, out, recap, changes = check_run("remediate", "check", ALL, "-e", "remediate_serial=1")
+    assert changes == {}, changes
+    assert rc == 0 and all(recap[h]["failed"] == 0 for h in ALL), out[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +50,58 @@ def test_the_rollout_stops_at_max_fail_percentage(stop_run):
     rc, out, _recap = playbook("report", "stop")
     assert rc == 0, out[-2000:]
     statuses = {v["host"]: v["status"] for v in json.loads((reports_dir("stop") / "fleet.json").read_text())["hosts"]}
-    assert statuses == {BAD: "failed", GOOD[0]: "no report", GOOD[1]: "no report"}
+    assert statuses == {BAD: "failed", GOOD[0]: "no report", GOOD[1]: "no report", RESTART: "no report",
+                        DISKFULL: "no report"}
     for host in GOOD:
         assert host not in recap, "the rollout went on to %s" % host
         assert not (reports_dir("stop") / (host + ".remediation.json")).exists()
         assert sh(host, "postconf -h soft_bounce").stdout.strip() == "yes"  # untouched
 
 
-def test_one_batch_fixes_the_others_and_fails_only_the_bad_host(stop_run):
-    before = sh(BAD, CONFIG).stdout
-    rc, output, recap = playbook("remediate", "batch", "-e", "remediate_serial=100%", "-e", "remediate_max_fail_percent=50")
+@pytest.fixture(scope="module")
+def batch_run(stop_run):
+    """Every host in one batch; three of five go wrong in the middle of their fix."""
+    before = {h: sh(h, CONFIG).stdout for h in (BAD, RESTART, DISKFULL)}
+    return before, playbook("remediate", "batch", "-e", "remediate_serial=100%", "-e", "remediate_max_fail_percent=75")
+
+
+def test_one_batch_fixes_the_others_and_fails_only_the_broken_hosts(batch_run):
+    before, (rc, output, recap) = batch_run
     assert rc != 0 and recap[BAD]["failed"] == 1, output[-3000:]
     for host in GOOD:
         assert recap[host]["failed"] == 0
         assert report("batch", host, ".remediation")["selected"] == ["config.soft_bounce_on"]
         assert sh(host, "postconf -h soft_bounce").stdout.strip() == "no"
-    assert sh(BAD, CONFIG).stdout == before and sh(BAD, "postfix status").returncode == 0
+    assert sh(BAD, CONFIG).stdout == before[BAD] and sh(BAD, "postfix status").returncode == 0
+
+
+def test_restart_refused_is_rolled_back_and_postfix_runs_again(batch_run):
+    """The fix validates (postfix check passes) but master cannot bind port 25 on restart."""
+    before, (_rc, output, recap) = batch_run
+    assert recap[RESTART]["failed"] == 1, output[-3000:]
+    rec = report("batch", RESTART, ".remediation")
+    assert rec["selected"] == ["ipv6.unreachable"] and rec["rolled_back"] is True and rec["backup_complete"] is True
+    assert rec["postfix_action"] == "restart" and "Start Postfix" in rec["failure"], rec["failure"]
+    assert sh(RESTART, CONFIG).stdout == before[RESTART]  # previous configuration in place
+    assert sh(RESTART, "postconf -h inet_protocols").stdout.strip() == "all"
+    assert sh(RESTART, "postfix status").returncode == 0  # and running on it
+    assert "Address already in use" in sh(RESTART, "grep 'bind 127.0.0.1 port 25' /var/log/mail.log").stdout
+
+
+def test_disk_full_while_backing_up_changes_nothing(batch_run):
+    """The backup cannot be completed (4 KiB filesystem): no fix runs, nothing half-copied is
+    restored over the live files, Postfix keeps running, the host is reported failed."""
+    before, (_rc, output, recap) = batch_run
+    assert recap[DISKFULL]["failed"] == 1, output[-3000:]
+    rec = report("batch", DISKFULL, ".remediation")
+    assert rec["rolled_back"] is True and rec["backup_complete"] is False and rec["changes"] == []
+    assert "No space left on device" in rec["failure"], rec["failure"]
+    assert sh(DISKFULL, CONFIG).stdout == before[DISKFULL]
+    assert sh(DISKFULL, "postfix check && postfix status").returncode == 0
+    assert sh(DISKFULL, "postconf -h soft_bounce").stdout.strip() == "yes"  # the fault is still there, honestly
+    assert "the backup could not be completed" in output
+    statuses = {v["host"]: v["status"] for v in json.loads((reports_dir("batch") / "fleet.json").read_text())["hosts"]}
+    assert statuses[DISKFULL] == statuses[RESTART] == statuses[BAD] == "failed", statuses
 
 
 def test_change_window_always_closes(stop_run):

@@ -1,0 +1,47 @@
+"""Runs INSIDE a rollout lab host: a stand-in for another service that grabs port 25 the moment
+Postfix lets go of it, but only while the watched files differ from what they were at start-up.
+
+So a restart on the changed (fixed) configuration fails for real: master dies with
+"bind 127.0.0.1 port 25: Address already in use" and `postfix start` exits non-zero, while a
+start on the restored files succeeds. That is the restart-refused rollback case of issue 8.
+
+  python3 port_squatter.py /etc/postfix/main.cf [more files]
+"""
+import hashlib
+import socket
+import sys
+import time
+
+
+def digest(paths):
+    h = hashlib.sha256()
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                h.update(fh.read())
+        except OSError:
+            h.update(b"missing")
+    return h.hexdigest()
+
+
+def main(paths):
+    original, held = digest(paths), None
+    while True:
+        changed = digest(paths) != original
+        if changed and held is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", 25))
+                sock.listen(1)
+                held = sock
+            except OSError:  # Postfix still holds it
+                sock.close()
+        elif not changed and held is not None:
+            held.close()
+            held = None
+        time.sleep(0.02)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
