@@ -225,6 +225,7 @@ import time
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix
+from ansible.module_utils.secret_params import hide, secret_values
 
 FILES = ("main.cf", "master.cf")
 
@@ -484,6 +485,8 @@ def main():
             after = {f: read(os.path.join(scratch, f)) for f in FILES}
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+    # inline credentials (static:/inline: password maps) are masked in diffs, settings, invocation
+    hide(module, secret_values(p["parameters"], texts=list(before.values()) + list(after.values())))
     changed = after != before
     result = dict(changed=changed, changes=plan.changes if changed else [], commands=[], backup_files=[],
                   needs=("restart" if plan.restart else "reload") if changed else "none",

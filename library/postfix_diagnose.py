@@ -220,6 +220,7 @@ from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils import postfix_queue_lib as ql
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix, with_config
+from ansible.module_utils.secret_params import hide, secret_values
 
 UNUSED_RE = re.compile(r"warning: (\S+): unused parameter: ([^=\s]+)=(.*)$")
 SMTPD_PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "submissions": 465}
@@ -244,6 +245,8 @@ class Diagnosis:
         explicit, self.params = pc.parse_n(out_n), pc.parse_n(out_x)
         _, out_m, _ = self.pf.postconf("-M", check=False)
         _, out_p, _ = self.pf.postconf("-P", check=False)
+        # inline credentials (static:/inline: password maps) never leave the module
+        hide(self.m, secret_values(self.params, texts=(out_n, out_p, out_m)))
         _, out_types, _ = self.pf.postconf("-m", check=False)
         self.services, self.overrides = pc.parse_M(out_m), pc.parse_P(out_p)
         self.map_types = set(out_types.split())

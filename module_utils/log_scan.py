@@ -39,6 +39,8 @@ EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 SASL_USER = re.compile(r"(sasl_username=)([^\s,]+)")
 # Debug output of policy daemons and milters can carry "password=..."; never pass it on.
 SECRET = re.compile(r"(?i)\b(pass(?:word|wd)?\s*[=:]\s*)([^\s,;]+)")
+# Verbose SMTP client/server logging (debug_peer_list) shows the AUTH exchange: base64 credentials.
+AUTH_DATA = re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5|DIGEST-MD5)\s+)(\S+)")
 SHAPE = re.compile(r"\b[0-9A-F]{6,}\b|\b[0-9a-zA-Z]{10,}(?=:)|\d+|\[[^\]]*\]|<[^>]*>")
 
 ROTATED_SUFFIX = re.compile(r"^(?:\.\d+|-\d{8}|-\d{10}|\.\d{8}|\.\d+\.gz|-\d{8}\.gz|\.gz|-\d{10}\.gz)$")
@@ -49,6 +51,7 @@ def mask(text):
     """Mask local parts of addresses and SASL user names (first character kept) and password values."""
     text = EMAIL.sub(lambda m: "%s***@%s" % (m.group(1), m.group(2)), text)
     text = SECRET.sub(lambda m: m.group(1) + "***", text)
+    text = AUTH_DATA.sub(lambda m: m.group(1) + "***", text)
     return SASL_USER.sub(lambda m: m.group(1) + (m.group(2)[:1] + "***" if m.group(2) else ""), text)
 
 

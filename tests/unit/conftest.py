@@ -54,14 +54,24 @@ def run_module(name, args, check=False, diff=False):
     full["_ansible_diff"] = diff
     captured = {}
 
+    from ansible.module_utils.common.parameters import remove_values
+
+    def _formatted(self, kw):
+        """What AnsibleModule._return_formatted hands back: invocation added, then every
+        no_log value masked (so the tests see exactly what a playbook would print)."""
+        kw.setdefault("invocation", {"module_args": self.params})
+        return remove_values(kw, self.no_log_values)
+
     def _exit(self, **kw):
         kw.setdefault("changed", False)
+        kw = _formatted(self, kw)
         captured.update(kw)
         raise ModuleExit(kw)
 
     def _fail(self, msg, **kw):
         kw["failed"] = True
         kw["msg"] = msg
+        kw = _formatted(self, kw)
         captured.update(kw)
         raise ModuleExit(kw)
 

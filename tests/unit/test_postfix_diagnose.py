@@ -383,3 +383,23 @@ def test_another_daemon_on_port_25_does_not_hide_a_missing_listener():
     assert diagnose_rules.probe_findings(probes, {}) == []
     probes.update(inet_interfaces="all", listening={25: ["0.0.0.0"]})
     assert diagnose_rules.probe_findings(probes, {}) == []
+
+
+def test_inline_credentials_and_auth_exchanges_never_leave_the_module(postfix_dir, env):
+    """static:/inline: password maps put the password in main.cf and master.cf; verbose SMTP
+    logging shows AUTH PLAIN data. The report's postconf -n, evidence and invocation hide them."""
+    import base64
+    main, inline, master = "Pl4ntedMainSecret", "Pl4ntedInlineSecret", "Pl4ntedMasterSecret"
+    postconf(postfix_dir, "smtp_sasl_password_maps = static:relayuser:%s" % main,
+             "lmtp_sasl_password_maps = inline:{ [lmtp.lab.test]=lmtpuser:%s }" % inline)
+    sh("postconf", "-c", str(postfix_dir), "-P", "smtp/unix/smtp_sasl_password_maps=static:bob:%s" % master)
+    b64 = base64.b64encode(b"\0relayuser\0" + main.encode()).decode()
+    env["log"].write_text("Nov 24 10:00:00 mx1 postfix/smtp[1]: > relay.lab.test[192.0.2.1]:587: AUTH PLAIN %s\n"
+                          "Nov 24 10:00:01 mx1 postfix/smtp[1]: warning: SASL authentication failure: "
+                          "AUTH PLAIN %s rejected\n" % (b64, b64))
+    res = diagnose(postfix_dir, env)
+    text = repr(res)
+    for secret in (main, inline, master, b64):
+        assert secret not in text, secret
+    assert res["postconf_n"]["smtp_sasl_password_maps"].startswith("static:")  # the setting itself is shown
+    assert "Pl4nted" in (postfix_dir / "main.cf").read_text()  # and left alone

@@ -1,0 +1,57 @@
+"""Credentials written straight into Postfix configuration, found so modules can hide them.
+
+`smtp_sasl_password_maps = static:user:password` or `inline:{ [relay]:587=user:password }` put
+a password in main.cf (or in a master.cf `-o`). Anything that shows configuration (postconf -n
+in a report, a main.cf diff, a module's returned settings) must not repeat it. Modules add what
+secret_values() finds to AnsibleModule.no_log_values, so Ansible masks it everywhere in the
+result, the invocation and the diff. Map files (hash:/etc/postfix/sasl_passwd) are paths, not
+secrets, and stay visible.
+"""
+from __future__ import annotations
+
+import re
+
+SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|passphrase)")
+# main.cf lines, and `postconf -n` / `-P` output (service/type/name = value)
+MAIN_LINE = re.compile(r"^[ \t]*([\w/.:-]+)[ \t]*=[ \t]*(.*)$", re.M)
+MASTER_OPT = re.compile(r"-o\s*\{?\s*([A-Za-z0-9_]+)\s*=\s*([^}\n]*?)(?=\s*\}|\s*$|\s+-)", re.M)
+STATIC = re.compile(r"static:\{?\s*([^\s,}]+(?:\s[^\s,}]+)*)\s*\}?")
+INLINE = re.compile(r"inline:\{([^}]*)\}")
+MIN_LEN = 4  # shorter strings would mask half the output
+
+
+def from_value(value):
+    """The secret strings inside one parameter value (static: and inline: map data)."""
+    out = set()
+    for m in STATIC.finditer(value or ""):
+        out.add(m.group(1).strip())
+        if ":" in m.group(1):
+            out.add(m.group(1).split(":", 1)[1].strip())
+    for m in INLINE.finditer(value or ""):
+        for item in re.split(r"[,\s]+(?=[^=\s,]+\s*=)", m.group(1)):
+            if "=" in item:
+                data = item.split("=", 1)[1].strip().strip(",")
+                out.add(data)
+                if ":" in data:
+                    out.add(data.split(":", 1)[1])
+    return {s for s in out if len(s) >= MIN_LEN}
+
+
+def secret_values(params=None, texts=()):
+    """Secrets in a {name: value} mapping and in main.cf / master.cf texts."""
+    found = set()
+    for name, value in (params or {}).items():
+        if SECRET_NAME.search(str(name)):
+            found |= from_value(str(value))
+    for text in texts:
+        for rx in (MAIN_LINE, MASTER_OPT):
+            for name, value in rx.findall(text or ""):
+                if SECRET_NAME.search(name):
+                    found |= from_value(value)
+    return found
+
+
+def hide(module, *secrets):
+    """Tell Ansible to mask these strings in everything the module returns."""
+    for group in secrets:
+        module.no_log_values.update(group)
