@@ -11,6 +11,10 @@ BIN    := $(VENV)/bin
 SUITE  ?= bookworm
 N      ?= 3
 SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard tests/molecule/*/molecule.yml)))
+# The version matrix in `make test`: these scenarios again on the other Debian suites' Postfix
+# (bullseye 3.5, trixie 3.10). Every scenario on a suite: make molecule SUITE=trixie.
+MATRIX_SUITES ?= bullseye trixie
+MATRIX_SCENARIOS ?= modules diagnose remediate
 
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
@@ -22,10 +26,11 @@ APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix
 	bind9-dnsutils openssl ca-certificates python3-venv python3-pip git make strace \
 	chromium poppler-utils fonts-dejavu-core pflogsumm time
 
-.PHONY: help setup system-deps venv image lint unit molecule test lab lab-down demo bench clean
+.PHONY: help setup system-deps venv image lint unit molecule matrix test lab lab-down demo bench clean
 
 help:
-	@echo "make test      install everything, lint, unit tests, Molecule scenarios ($(SCENARIOS))"
+	@echo "make test      install everything, lint, unit tests, Molecule scenarios ($(SCENARIOS)),"
+	@echo "               then $(MATRIX_SCENARIOS) on $(MATRIX_SUITES)"
 	@echo "make demo      start the lab fleet (N=$(N), SUITE=$(SUITE)) and run the main job on it"
 	@echo "make lab       build/reuse the lab image and start N lab containers"
 	@echo "make lab-down  remove every lab container"
@@ -70,7 +75,16 @@ molecule: setup image
 	  $(BIN)/molecule -c $(CURDIR)/tests/molecule/base.yml test -s $$s || exit 1; \
 	done
 
-test: setup lint unit molecule
+matrix: setup
+	for suite in $(MATRIX_SUITES); do \
+	  lab/build-image.sh $$suite; \
+	  for s in $(MATRIX_SCENARIOS); do \
+	    echo "=== molecule scenario $$s ($$suite)"; \
+	    (cd tests && LAB_SUITE=$$suite $(BIN)/molecule -c $(CURDIR)/tests/molecule/base.yml test -s $$s) || exit 1; \
+	  done; \
+	done
+
+test: setup lint unit molecule matrix
 	@echo "make test: all green"
 
 lab: setup

@@ -188,6 +188,7 @@ peak_rss_kb:
   returned: always
 """
 
+import collections
 import os
 import re
 import resource
@@ -297,13 +298,13 @@ def postsuper_stdin(pf, argv, queue_ids):
             if src is not ids:
                 src.close()
         out.seek(0)
-        keep, tail = [], []
+        keep, tail = collections.deque(maxlen=50), collections.deque(maxlen=5)  # bounded, like all else
         for raw in out:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if AFFECTED_RE.search(line) or "fatal" in line or "warning" in line:
                 keep.append(line)
-            tail = (tail + [line])[-5:]
-    text = "\n".join(keep[-50:] + [t for t in tail if t not in keep])
+            tail.append(line)
+    text = "\n".join(list(keep) + [t for t in tail if t not in keep])
     return proc.returncode, "", text
 
 

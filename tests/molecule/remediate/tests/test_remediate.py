@@ -20,6 +20,7 @@ INJECTED = {
                   "queue.corrupt_files", "service.check_fails", "tls.untrusted_issuer",
                   "sasl.saslauthd_down"},
     "rem-svc": {"queue.sender_flood", "queue.bounce_flood", "service.not_running"},
+    "rem-lmdb": {"maps.stale_db", "maps.missing_db", "maps.db_permission"},
     "rem-log": {"ipv6.unreachable", "relay.access_denied", "queue.size_limit", "delivery.mailbox_full",
                 "tls.wrong_version", "tls.delivery_handshake", "sasl.lost_after_auth", "timeout.end_of_data",
                 "config.loops_to_myself", "rbl.listed", "delivery.unknown_user", "maps.unsupported_type"},
@@ -131,3 +132,16 @@ def test_fixed_files_and_services(runs):
     assert sh("rem-log", "postmap -q nobody1@lab.example hash:/etc/postfix/virtual").stdout.strip() == "root"
     assert sh("rem-log", "postconf -h smtpd_sender_restrictions").stdout.strip() == \
         "check_sender_access hash:/etc/postfix/sender_cdb"
+
+
+def test_lmdb_host_is_fixed_without_any_berkeley_db_table(runs):
+    """The lmdb host (default_database_type = lmdb, no .db file): its map faults are found, fixed
+    with lmdb indexes, and no Berkeley DB file appears."""
+    host = "rem-lmdb"
+    assert sh(host, "postconf -h default_database_type").stdout.strip() == "lmdb"
+    assert sh(host, "find /etc /etc/postfix -maxdepth 1 -name '*.db'").stdout.strip() == ""
+    assert set(report("after", host)["ids"]).isdisjoint(INJECTED[host])
+    for table in ("/etc/postfix/virtual", "/etc/postfix/sender_access", "/etc/aliases"):
+        assert sh(host, "test %s.lmdb -nt %s -o ! %s -nt %s.lmdb" % (table, table, table, table)).returncode == 0, table
+    assert sh(host, "postmap -q added@virtual.test lmdb:/etc/postfix/virtual").stdout.strip() == "root"
+    assert sh(host, "postalias -q abuse lmdb:/etc/aliases").stdout.strip() == "root"
