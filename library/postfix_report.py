@@ -32,6 +32,14 @@ options:
     type: list
     elements: str
     default: []
+  dropped:
+    description:
+      - Hosts that left this run after their diagnosis (unreachable mid-run, or a task failed);
+        the role passes C(ansible_play_hosts_all | difference(ansible_play_hosts)). Shown as
+        "failed", with the reason, whatever their diagnosis said.
+    type: list
+    elements: str
+    default: []
   stale_after:
     description: A host report older than the newest one by more than this many seconds is shown as stale (an earlier run).
     type: int
@@ -130,6 +138,7 @@ def main():
         argument_spec=dict(
             directory=dict(type="path", required=True),
             hosts=dict(type="list", elements="str", default=[]),
+            dropped=dict(type="list", elements="str", default=[]),
             stale_after=dict(type="int", default=3600),
             title=dict(type="str", default="Postfix fleet report"),
             junit=dict(type="bool", default=True),
@@ -147,7 +156,8 @@ def main():
             os.makedirs(p["directory"], mode=0o700)
         except OSError as exc:
             module.fail_json(msg="cannot create the reports directory %s: %s" % (p["directory"], exc))
-    model = build(p["directory"], expected=p["hosts"], stale_after=p["stale_after"], title=p["title"])
+    model = build(p["directory"], expected=p["hosts"], stale_after=p["stale_after"], title=p["title"],
+                  dropped=p["dropped"])
     files = []
     if not module.check_mode:
         try:

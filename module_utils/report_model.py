@@ -97,6 +97,10 @@ def _finding_state(f, rem):
     return {"auto": "open", "opt-in": "opt_in"}.get(f.get("class"), "advisory")
 
 
+def _rem_failed(rem):
+    return bool(rem.get("rolled_back") or rem.get("failure") or rem.get("queue_failure") or rem.get("still_present"))
+
+
 def _host_status(view):
     """One status per host, worst first: no report, stale report, failed, needs fixing, attention, fixed, healthy."""
     if view["missing"]:
@@ -104,7 +108,7 @@ def _host_status(view):
     if view["stale"]:
         return "stale report"
     rem = view["remediation"] or {}
-    if rem.get("rolled_back") or rem.get("failure") or rem.get("queue_failure") or rem.get("still_present"):
+    if view["dropped"] or _rem_failed(rem):
         return "failed"
     states = {f["state"] for f in view["findings"]}
     if states & {"open", "would_fix"}:
@@ -114,10 +118,10 @@ def _host_status(view):
     return "fixed" if states & {"fixed", "cleared"} else "healthy"
 
 
-def host_view(host, files, stale_after, newest):
+def host_view(host, files, stale_after, newest, dropped=False):
     diag = files.get("diag")
     rem = files.get("remediation")
-    view = dict(host=host, missing=diag is None, stale=False, generated_at=None, check_mode=False,
+    view = dict(host=host, missing=diag is None, dropped=False, stale=False, generated_at=None, check_mode=False,
                 findings=[], counts={}, postconf_n={}, queue={}, log={}, bounces=[], errors=[],
                 remediation=None, previous_remediation=None, change_window=files.get("change_window"), heat={})
     if diag is None:
@@ -135,6 +139,9 @@ def host_view(host, files, stale_after, newest):
             view["remediation"] = rem
         else:
             view["previous_remediation"] = rem
+    # The host left this run (unreachable mid-run, or a task failed) after its diagnosis was
+    # written, and no remediation record of this run says why: its remediation may be half done.
+    view["dropped"] = bool(dropped) and not _rem_failed(view["remediation"] or {})
     for f in diag.get("findings") or []:
         if not isinstance(f, dict) or f.get("id") not in CATALOG:
             continue
@@ -209,7 +216,8 @@ def next_steps(views, fleet):
     """What the operator should do after reading this report, most urgent first."""
     steps = []
     missing = [v["host"] for v in views if v["missing"] or v["stale"]]
-    failed = [v["host"] for v in views if v["status"] == "failed"]
+    failed = [v["host"] for v in views if v["status"] == "failed" and not v["dropped"]]
+    dropped = [v["host"] for v in views if v["dropped"]]
     current = [v for v in views if not v["stale"]]
     open_hosts = [v["host"] for v in current if v["counts"].get("open")]
     would = [v["host"] for v in current if v["counts"].get("would_fix")]
@@ -217,6 +225,10 @@ def next_steps(views, fleet):
     if missing:
         steps.append("No current report from %s: check that they are reachable, then run playbooks/diagnose.yml -l %s"
                      % (", ".join(missing), ",".join(missing)))
+    if dropped:
+        steps.append("%s dropped out of this run after the diagnosis (unreachable, or a task failed): its "
+                     "remediation may be incomplete. Check the host, then run playbooks/remediate.yml -l %s again."
+                     % (", ".join(dropped), ",".join(dropped)))
     if failed:
         steps.append("Remediation failed on %s: read the failure in the host section; the previous configuration "
                      "was restored where it says rolled back." % ", ".join(failed))
@@ -239,11 +251,11 @@ def next_steps(views, fleet):
     return steps
 
 
-def build(directory, expected=(), stale_after=3600, title="Postfix fleet report", now=None):
+def build(directory, expected=(), stale_after=3600, title="Postfix fleet report", now=None, dropped=()):
     files, problems = load(directory)
     hosts = sorted(set(files) | set(expected or ()))
     newest = max([_ts((f.get("diag") or {}).get("generated_at")) or 0 for f in files.values()] + [0]) or None
-    views = [host_view(h, files.get(h, {}), stale_after, newest) for h in hosts]
+    views = [host_view(h, files.get(h, {}), stale_after, newest, h in set(dropped or ())) for h in hosts]
     ids = sorted({f["id"] for v in views for f in v["findings"]},
                  key=lambda i: (SEV_RANK.get(CATALOG[i]["severity"], 9), i))
     matrix = []
@@ -295,5 +307,7 @@ def summary_lines(model):
     for v in model["hosts"]:
         found = ", ".join("%s %s" % (f["id"], f["state"].replace("_", " ")) for f in v["findings"]) or (
             "unreachable, or failed before its diagnosis" if v["missing"] else "no findings")
+        if v["dropped"]:
+            found = "DROPPED OUT of the run after its diagnosis; " + found
         lines.append("%s: %s (%s)" % (v["host"], v["status"], found))
     return lines + ["next: " + s for s in model["fleet"]["next_steps"]]

@@ -24,19 +24,28 @@ def reports_dir(kind):
     return Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / kind
 
 
-def playbook(name, kind, *args):
-    """ansible-playbook playbooks/<name>.yml on the scenario's inventory; reports go to reports/<kind>.
-    Returns (rc, output, recap) with recap = {host: {ok, changed, unreachable, failed, ...}}."""
+def start_playbook(name, kind, *args):
+    """ansible-playbook playbooks/<name>.yml on the scenario's inventory, started in the background;
+    reports go to reports/<kind>. finish() waits for it."""
     inventory = os.environ["MOLECULE_INVENTORY_FILE"]
     argv = ["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / (name + ".yml")),
             "-e", "postfix_diagnose_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_remediate_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_report_dir=%s" % reports_dir(kind), *args]
-    proc = subprocess.run(argv, env=ENV, capture_output=True, text=True, timeout=900, check=False)
-    out = proc.stdout + proc.stderr
+    return subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc, timeout=900):
+    """(rc, output, recap) of a started playbook; recap = {host: {ok, changed, unreachable, failed, ...}}."""
+    stdout, stderr = proc.communicate(timeout=timeout)
     recap = {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"),
-                                  map(int, m.groups()[1:]))) for m in RECAP.finditer(proc.stdout)}
-    return proc.returncode, out, recap
+                                  map(int, m.groups()[1:]))) for m in RECAP.finditer(stdout)}
+    return proc.returncode, stdout + stderr, recap
+
+
+def playbook(name, kind, *args):
+    """Run playbooks/<name>.yml as an admin would; returns (rc, output, recap)."""
+    return finish(start_playbook(name, kind, *args))
 
 
 def fingerprint(host):

@@ -182,3 +182,31 @@ def test_missing_directory_gives_a_report_of_missing_hosts(tmp_path):
     assert stat.S_IMODE(d.stat().st_mode) == 0o700
     model = json.loads((d / "fleet.json").read_text())
     assert [v["status"] for v in model["hosts"]] == ["no report", "no report"]
+
+
+def test_host_that_dropped_out_after_its_diagnosis_is_failed_not_quietly_open(tmp_path):
+    """A host unreachable mid-run has a fresh diagnosis and no remediation record: the report
+    marks it failed and says its remediation may be half done; a host whose remediation record
+    explains the failure (rolled back) keeps that explanation."""
+    import datetime
+
+    from ansible.module_utils.fault_catalog import make_finding
+    from ansible.module_utils.report_model import build
+    from fixtures.fleet_reports import _diag, _rem
+
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    soft = make_finding("config.soft_bounce_on", "soft_bounce = yes")
+    for host in ("gone", "rolled", "ok"):
+        (tmp_path / (host + ".json")).write_text(json.dumps(_diag(host, now, [soft])))
+    later = now + datetime.timedelta(seconds=20)
+    (tmp_path / "rolled.remediation.json").write_text(json.dumps(
+        _rem("rolled", later, ["config.soft_bounce_on"], rolled_back=True, failure="postfix check failed")))
+    (tmp_path / "ok.remediation.json").write_text(json.dumps(_rem("ok", later, ["config.soft_bounce_on"], ids_after=[])))
+    model = build(str(tmp_path), expected=["gone", "rolled", "ok"], dropped=["gone", "rolled"])
+    status = {v["host"]: (v["status"], v["dropped"]) for v in model["hosts"]}
+    assert status == {"gone": ("failed", True), "rolled": ("failed", False), "ok": ("fixed", False)}
+    steps = " ".join(model["fleet"]["next_steps"])
+    assert "gone dropped out of this run" in steps and "Remediation failed on rolled" in steps
+    assert "rolled dropped" not in steps
+    # without the dropped list the same files would show gone as merely needing a fix
+    assert {v["host"]: v["status"] for v in build(str(tmp_path), expected=["gone"])["hosts"]}["gone"] == "needs fixing"

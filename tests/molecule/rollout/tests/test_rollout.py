@@ -6,7 +6,7 @@ import os
 import subprocess
 
 import pytest
-from lab_run import ENV, check_run, playbook, report, reports_dir, sh
+from lab_run import ENV, check_run, finish, playbook, report, reports_dir, sh, start_playbook
 
 BAD, GOOD = "rol-1-bad", ["rol-2-a", "rol-3-b"]
 RESTART, DISKFULL = "rol-4-restart", "rol-5-diskfull"
@@ -123,23 +123,35 @@ def test_queue_role_needs_confirmation_to_delete(stop_run):
 
 
 def test_unreachable_host_and_stopped_postfix_do_not_stop_the_others(stop_run):
-    """Fleet faults: one host gone (its container stopped), the other with Postfix stopped. Below
-    max_fail_percentage the run goes on, starts Postfix where it is down, and the report names the
-    missing host."""
+    """Fleet faults: one host goes away in the middle of the run (its container is stopped once
+    its diagnosis is written, while its fix is under way), the other has Postfix stopped. Below
+    max_fail_percentage the run goes on and starts Postfix where it is down; the report marks the
+    vanished host failed ("dropped out") instead of showing its diagnosis as if nothing happened."""
+    import time
+
     gone, down = GOOD[1], GOOD[0]
     sh(down, "postfix stop")
-    subprocess.run(["podman", "stop", "-t", "1", gone], env=ENV, capture_output=True, check=True)
+    sh(gone, "postconf -e soft_bounce=yes && postfix reload")  # work for it to be in the middle of
+    started = time.time()
+    proc = start_playbook("remediate", "faults", "-l", "%s,%s" % (down, gone),
+                          "-e", "remediate_serial=100%", "-e", "remediate_max_fail_percent=50")
+    diag = reports_dir("faults") / (gone + ".json")
     try:
-        rc, output, recap = playbook("remediate", "faults", "-l", "%s,%s" % (down, gone),
-                                     "-e", "remediate_serial=100%", "-e", "remediate_max_fail_percent=50")
+        while proc.poll() is None and not (diag.exists() and diag.stat().st_mtime >= started):
+            time.sleep(0.05)
+        subprocess.run(["podman", "stop", "-t", "0", gone], env=ENV, capture_output=True, check=True)
+        rc, output, recap = finish(proc)
         assert recap[gone]["unreachable"] == 1, output[-3000:]
         assert recap[down]["failed"] == 0 and recap[down]["unreachable"] == 0, output[-3000:]
         assert "service.not_running" in report("faults", down, ".remediation")["selected"]
         assert sh(down, "postfix status").returncode == 0
         model = json.loads((reports_dir("faults") / "fleet.json").read_text())
-        statuses = {v["host"]: v["status"] for v in model["hosts"]}
-        assert statuses[gone] == "no report" and statuses[down] in ("fixed", "attention"), statuses
-        assert gone in " ".join(model["fleet"]["next_steps"])
+        views = {v["host"]: v for v in model["hosts"]}
+        assert views[gone]["status"] == "failed" and views[gone]["dropped"], views[gone]["status"]
+        assert views[down]["status"] in ("fixed", "attention"), views[down]["status"]
+        assert "%s dropped out of this run" % gone in " ".join(model["fleet"]["next_steps"])
+        assert "DROPPED OUT" in output
     finally:
+        if proc.poll() is None:
+            proc.kill()
         subprocess.run(["podman", "start", gone], env=ENV, capture_output=True, check=False)
-
