@@ -418,10 +418,14 @@ class Planner:
                     self.changes.append("service %s remove -o %s (was %r)" % (svc, k, have_p[k]))
 
 
-def apply_ops(pf, ops, record):
+def apply_ops(pf, ops, record, on_error=None):
+    """Run the postconf edits in order. A failing edit (disk full, read-only file system) calls
+    on_error(message) when given, else fails the module."""
     warnings = []
     for op in ops:
-        rc, out, err = pf.postconf(*op, record=record)
+        rc, out, err = pf.postconf(*op, record=record, check=on_error is None)
+        if rc != 0:
+            on_error("postconf %s failed: %s" % (" ".join(op), (err or out).strip()))
         warnings.extend(line for line in err.splitlines() if line.strip())
     return warnings
 
@@ -506,7 +510,19 @@ def main():
                 path = os.path.join(conf_dir, f)
                 if os.path.exists(path):
                     result["backup_files"].append(module.backup_local(path))
-        apply_ops(pf, plan.ops, record=True)
+        def undo(message):
+            # an edit failed half way (e.g. main.cf written, master.cf not): put both files back
+            try:
+                for f in FILES:
+                    if read(os.path.join(conf_dir, f)) != before[f]:
+                        write_back(os.path.join(conf_dir, f), before[f])
+                state = "previous main.cf and master.cf restored"
+            except OSError as exc:
+                state = "RESTORING THE PREVIOUS FILES FAILED TOO (%s); copies: %s" % (exc, result["backup_files"] or "none")
+            result.update(changed=False, needs="none", rolled_back=True, commands=pf.commands)
+            module.fail_json(msg="%s; %s" % (message, state), **result)
+
+        apply_ops(pf, plan.ops, record=True, on_error=undo)
         result["commands"] = pf.commands
         if p["validate"]:
             ok, output = pf.check()

@@ -157,3 +157,33 @@ def test_absent_removes_a_misspelt_parameter(postfix_dir):
     assert "reject_unauth_destination" not in (postfix_dir / "main.cf").read_text().split("smtpd_relay_restrictions")[0]
     again = run_module("postconf", dict(config_dir=str(postfix_dir), absent=["smtpd_recipient_restriction"]))
     assert again["changed"] is False
+
+
+def test_disk_full_half_way_restores_both_files(postfix_dir, tmp_path):
+    """A real ENOSPC: the config directory is a small tmpfs with almost no room. An edit of
+    main.cf and master.cf fails part way; both files end exactly as they were."""
+    import os
+    import shutil
+    import subprocess
+
+    small = tmp_path / "etc"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=False).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        for f in os.listdir(postfix_dir):
+            if os.path.isfile(postfix_dir / f):
+                shutil.copy2(postfix_dir / f, small / f)
+        before = {f: sha(small / f) for f in ("main.cf", "master.cf")}
+        free = os.statvfs(small).f_bavail * os.statvfs(small).f_frsize
+        # leave room (whole pages) for postconf's new main.cf, not for its bigger new master.cf
+        pages = -(-os.path.getsize(small / "main.cf") // 4096)
+        assert os.path.getsize(small / "master.cf") > pages * 4096
+        (small / "filler").write_bytes(b"x" * (free - pages * 4096))
+        res = run_module("postconf", {"config_dir": str(small), "parameters": {"delay_warning_time": "4h"},
+                                      "services": [{"service": "relay/unix", "params": {"smtp_helo_timeout": "77s"}}]})
+        assert res.get("failed"), res
+        assert {f: sha(small / f) for f in ("main.cf", "master.cf")} == before  # nothing half-applied
+        assert "No space left" in res["msg"] and "restored" in res["msg"], res["msg"]
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
