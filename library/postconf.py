@@ -31,6 +31,16 @@ options:
         C(yes)/C(no).
     type: dict
     default: {}
+  secret_parameters:
+    description:
+      - Like I(parameters), for values that carry a credential (C(smtp_sasl_password_maps =
+        static:user:password) or C(inline:{...})). Marked C(no_log), so the value is not even in the
+        invocation Ansible logs on the host; it is masked in the diff and every returned value.
+      - Inline credentials already in main.cf or master.cf, or passed in I(parameters), are masked
+        in the results too, but only I(secret_parameters) keeps them out of the host's log of the
+        module invocation.
+    type: dict
+    default: {}
   absent:
     description: main.cf parameters to remove (C(postconf -X)); missing ones are fine.
     type: list
@@ -126,6 +136,13 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: SASL credentials for the relay, kept out of logs and diffs (prefer a hash map file)
+  postconf:
+    secret_parameters:
+      smtp_sasl_password_maps: "static:{{ relay_user }}:{{ relay_password }}"
+    parameters:
+      smtp_sasl_auth_enable: true
+
 - name: Relay through the smarthost and keep lookups fast
   postconf:
     parameters:
@@ -445,6 +462,7 @@ def main():
         argument_spec=dict(
             config_dir=dict(type="path"),
             parameters=dict(type="dict", default={}),
+            secret_parameters=dict(type="dict", default={}, no_log=True),
             absent=dict(type="list", elements="str", default=[]),
             commented=dict(type="list", elements="str", default=[]),
             list_add=dict(type="dict", default={}),
@@ -465,7 +483,10 @@ def main():
                 module.fail_json(msg="%s.%s must be a list of items" % (key, name))
 
     plan = Planner(module, pf)
-    plan.set_params(p["parameters"])
+    clash = set(p["parameters"]) & set(p["secret_parameters"])
+    if clash:
+        module.fail_json(msg="parameter(s) in both parameters and secret_parameters: %s" % ", ".join(sorted(clash)))
+    plan.set_params(dict(p["parameters"], **p["secret_parameters"]))
     plan.remove_params(p["absent"], "-X", "remove")
     plan.remove_params(p["commented"], "-#", "comment out")
     plan.edit_lists(p["list_add"], p["list_remove"])
@@ -490,7 +511,8 @@ def main():
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     # inline credentials (static:/inline: password maps) are masked in diffs, settings, invocation
-    hide(module, secret_values(p["parameters"], texts=list(before.values()) + list(after.values())))
+    hide(module, secret_values(p["parameters"], texts=list(before.values()) + list(after.values())),
+         {str(v) for v in p["secret_parameters"].values() if len(str(v)) >= 4})
     changed = after != before
     result = dict(changed=changed, changes=plan.changes if changed else [], commands=[], backup_files=[],
                   needs=("restart" if plan.restart else "reload") if changed else "none",

@@ -40,3 +40,17 @@ def test_map_paths_are_not_secrets(postfix_dir):
     res = run_module("postconf", {"config_dir": str(postfix_dir),
                                   "parameters": {"smtp_sasl_password_maps": "hash:/etc/postfix/sasl_passwd"}}, diff=True)
     assert res["values"]["smtp_sasl_password_maps"] == "hash:/etc/postfix/sasl_passwd"
+
+
+def test_secret_parameters_are_no_log_and_applied(postfix_dir):
+    value = "static:relayuser:" + SECRET
+    res = run_module("postconf", {"config_dir": str(postfix_dir), "secret_parameters": {"smtp_sasl_password_maps": value},
+                                  "parameters": {"smtp_sasl_auth_enable": True}}, diff=True)
+    assert res["changed"] and SECRET not in repr(res)
+    assert res["invocation"]["module_args"]["secret_parameters"] == {"smtp_sasl_password_maps": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
+    assert sh("postconf", "-c", str(postfix_dir), "-h", "smtp_sasl_password_maps").stdout.strip() == value
+    again = run_module("postconf", {"config_dir": str(postfix_dir), "secret_parameters": {"smtp_sasl_password_maps": value}})
+    assert not again["changed"]
+    both = run_module("postconf", {"config_dir": str(postfix_dir), "secret_parameters": {"smtp_sasl_password_maps": value},
+                                   "parameters": {"smtp_sasl_password_maps": "hash:/etc/postfix/x"}})
+    assert both.get("failed") and "both" in both["msg"]
