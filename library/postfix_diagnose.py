@@ -256,7 +256,7 @@ class Diagnosis:
             if mm and (mm.group(1), mm.group(2)) not in seen:
                 seen.add((mm.group(1), mm.group(2)))
                 unused.append(dict(file=mm.group(1), name=mm.group(2), value=mm.group(3)))
-        ok, text = self.pf.check()
+        ok, text = self.pf.check(readonly=True)  # read-only even where postfix check syncs the chroot
         self.result["postconf_n"] = explicit
         self.explicit = explicit
         return dict(params=self.params, explicit=explicit, services=self.services, overrides=self.overrides,

@@ -64,11 +64,61 @@ class Postfix:
         flags = ["-d", "-h"] if default else ["-h"]
         return self.postconf(*flags, name)[1].rstrip("\n")
 
-    def check(self):
-        """`postfix check`: returns (ok, messages). Postfix only prints to a terminal, so use a pty."""
+    def check(self, readonly=False):
+        """`postfix check`: returns (ok, messages). Postfix only prints to a terminal, so use a pty.
+
+        readonly: Debian trixie's `postfix check` copies resolv.conf, hosts, services... into the
+        chroot ("updating /etc/resolv.conf => ..."). A diagnosis must change nothing, so the chroot
+        etc files are saved first and anything the check rewrote or added is put back."""
         argv = with_config([self.bin("postfix"), "check"], self.config_dir)
-        rc, output = run_tty(argv)
+        saved = snapshot_chroot(self.param("queue_directory")) if readonly else None
+        try:
+            rc, output = run_tty(argv)
+        finally:
+            if saved is not None:
+                restore_chroot(*saved)
         return rc == 0, output.strip()
+
+
+CHROOT_SNAPSHOT_MAX = 8 * 1024 * 1024
+
+
+def snapshot_chroot(queue_directory):
+    """(base, {path: (bytes, stat)}) of the files under $queue_directory/etc, or None when too big."""
+    base = os.path.join(queue_directory or "/nonexistent", "etc")
+    files, total = {}, 0
+    for root, _dirs, names in os.walk(base):
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            with open(path, "rb") as fh:
+                data = fh.read()
+            total += len(data)
+            if total > CHROOT_SNAPSHOT_MAX:
+                return None
+            files[path] = (data, os.stat(path))
+    return base, files
+
+
+def restore_chroot(base, files):
+    """Put back what a check rewrote; remove files it added."""
+    for root, _dirs, names in os.walk(base):
+        for name in names:
+            path = os.path.join(root, name)
+            if path not in files and os.path.isfile(path) and not os.path.islink(path):
+                os.unlink(path)
+    for path, (data, st) in files.items():
+        try:
+            with open(path, "rb") as fh:
+                same = fh.read() == data
+        except OSError:
+            same = False
+        if not same:
+            with open(path, "wb") as fh:
+                fh.write(data)
+            os.chmod(path, st.st_mode & 0o7777)
+            os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def run_tty(argv, timeout=120):

@@ -54,3 +54,4 @@ def test_secret_parameters_are_no_log_and_applied(postfix_dir):
     both = run_module("postconf", {"config_dir": str(postfix_dir), "secret_parameters": {"smtp_sasl_password_maps": value},
                                    "parameters": {"smtp_sasl_password_maps": "hash:/etc/postfix/x"}})
     assert both.get("failed") and "both" in both["msg"]
+
