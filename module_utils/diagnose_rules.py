@@ -14,6 +14,7 @@ import re
 
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils.fault_catalog import make_finding
+from ansible.module_utils.postfix_cmd import CHROOT_SYNC_RE
 
 UNAUTH = ("reject_unauth_destination", "defer_unauth_destination")
 PERMITS_BEFORE_OK = ("permit_mynetworks", "permit_sasl_authenticated", "permit_tls_clientcerts",
@@ -92,7 +93,7 @@ def _size(params, name):
 # Also not a warning: Debian trixie's check syncs the chroot and says so ("updating /etc/X => ..."),
 # which a read-only check undoes (Postfix.check(readonly=True)); a stale chroot resolv.conf is dns.resolver_dead's.
 CHECK_COVERED = re.compile(r"unused parameter: |damaged message: |/etc/resolv\.conf and /etc/resolv\.conf differ"
-                           r"|^updating /\S+ => /\S+$")
+                           r"|" + CHROOT_SYNC_RE.pattern)
 
 
 def config_findings(c, opts):

@@ -11,6 +11,8 @@ import select
 import time
 
 CONFIG_DIR_RE = re.compile(r"^/[A-Za-z0-9._/@+-]*$")
+# What Debian trixie's `postfix check` prints when it copies an /etc file into the chroot.
+CHROOT_SYNC_RE = re.compile(r"^updating /\S+ => /\S+$")
 
 
 def valid_config_dir(path):

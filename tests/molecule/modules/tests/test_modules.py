@@ -37,3 +37,25 @@ def test_check_runs_of_every_queue_action_change_nothing(lab_hosts):
         rc, out, _recap, changes = check_run(name, "check-" + name, hosts, *args)
         assert rc == 0, out[-3000:]
         assert changes == {}, (args, changes)
+
+
+def test_check_run_of_a_resync_fix_leaves_the_stale_chroot_copy(lab_hosts):
+    """A stale chroot resolv.conf is a dns.resolver_dead fix (resync + restart). Under --check the
+    remediation validates with postfix check, which on Debian trixie copies resolv.conf into the
+    chroot itself; postfix_check must put it back, so --check still changes nothing."""
+    from lab_run import check_run, sh
+
+    hosts = sorted(lab_hosts)
+    chroot = "/var/spool/postfix/etc/resolv.conf"
+    for h in hosts:
+        sh(h, f"cp -a {chroot} {chroot}.orig && echo '# stale copy' >> {chroot}")
+    try:
+        rc, out, _recap, changes = check_run("remediate", "check-resync", hosts)
+        assert rc == 0, out[-3000:]
+        assert "would restart Postfix" in out, out[-3000:]
+        assert changes == {}, changes
+        for h in hosts:
+            assert "# stale copy" in sh(h, f"cat {chroot}").stdout
+    finally:
+        for h in hosts:
+            sh(h, f"mv {chroot}.orig {chroot}")
