@@ -6,6 +6,10 @@ So a restart on the changed (fixed) configuration fails for real: master dies wi
 start on the restored files succeeds. That is the restart-refused rollback case of issue 8.
 
   python3 port_squatter.py /etc/postfix/main.cf [more files]
+
+It notes each grab and release in /var/log/port_squatter.log: Postfix 3.10 logs the bind error
+nowhere (master dies before postlogd runs, and `postfix start` only says "mail system startup
+failed"), so that note is the evidence of why the restart failed.
 """
 import hashlib
 import socket
@@ -24,6 +28,11 @@ def digest(paths):
     return h.hexdigest()
 
 
+def note(text):
+    with open("/var/log/port_squatter.log", "a") as fh:
+        fh.write("%s %s\n" % (time.strftime("%H:%M:%S"), text))
+
+
 def main(paths):
     original, held = digest(paths), None
     while True:
@@ -35,11 +44,13 @@ def main(paths):
                 sock.bind(("127.0.0.1", 25))
                 sock.listen(1)
                 held = sock
+                note("holding 127.0.0.1 port 25")
             except OSError:  # Postfix still holds it
                 sock.close()
         elif not changed and held is not None:
             held.close()
             held = None
+            note("released 127.0.0.1 port 25")
         time.sleep(0.02)
 
 
