@@ -193,13 +193,12 @@ import os
 import re
 import resource
 import shutil
-import subprocess
 import tempfile
 import time
 
 from ansible.module_utils import postfix_queue_lib as ql
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.postfix_cmd import Postfix, with_config
+from ansible.module_utils.postfix_cmd import Postfix, Stream, with_config
 
 POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
 POSTCAT_BATCH = 500  # queue files rendered per postcat call in a backup
@@ -281,8 +280,10 @@ def postsuper_stdin(pf, argv, queue_ids):
     """Run postsuper with the IDs on stdin from a file. Feeding a pipe (run_command's data=)
     deadlocks above ~64 KB of IDs: postsuper fills its stderr pipe while we still write its
     stdin (seen with 30,000 IDs). `queue_ids` is a path (one ID per line) or an iterable of IDs.
-    argv list, no shell."""
-    with tempfile.TemporaryFile() as ids, tempfile.TemporaryFile() as out:
+    Its line per message is read as it comes; only the summary lines and a short tail are kept."""
+    keep, tail = collections.deque(maxlen=50), collections.deque(maxlen=5)  # bounded, like all else
+    full = with_config([pf.bin(argv[0])] + list(argv[1:]), pf.config_dir)
+    with tempfile.TemporaryFile() as ids:
         if isinstance(queue_ids, str):
             src = open(queue_ids, "rb")  # noqa: SIM115 - closed below
         else:
@@ -290,22 +291,18 @@ def postsuper_stdin(pf, argv, queue_ids):
                 ids.write(qid.encode("ascii") + b"\n")
             ids.seek(0)
             src = ids
-        full = with_config([pf.bin(argv[0])] + list(argv[1:]), pf.config_dir)
         try:
-            # one line per message on stderr: kept in a file and only its summary lines read back
-            proc = subprocess.run(full, stdin=src, stdout=out, stderr=subprocess.STDOUT, check=False)  # noqa: S603
+            with Stream(full, stdin=src, merge_stderr=True) as st:
+                for raw in st:
+                    line = raw.decode("utf-8", "replace").rstrip("\n")
+                    if AFFECTED_RE.search(line) or "fatal" in line or "warning" in line:
+                        keep.append(line)
+                    tail.append(line)
         finally:
             if src is not ids:
                 src.close()
-        out.seek(0)
-        keep, tail = collections.deque(maxlen=50), collections.deque(maxlen=5)  # bounded, like all else
-        for raw in out:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if AFFECTED_RE.search(line) or "fatal" in line or "warning" in line:
-                keep.append(line)
-            tail.append(line)
     text = "\n".join(list(keep) + [t for t in tail if t not in keep])
-    return proc.returncode, "", text
+    return st.rc, "", text
 
 
 def done(module, result):

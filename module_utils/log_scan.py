@@ -17,11 +17,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 import zlib
 
 from ansible.module_utils import log_signatures as sig
+from ansible.module_utils.postfix_cmd import Stream
 
 BLOCK = 8 * 1024 * 1024
 HEAD = 256
@@ -238,25 +238,20 @@ class Scanner:
         with open(path, "rb") as fh:
             fh.seek(start)
             try:
-                proc = subprocess.Popen(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,  # noqa: S603
-                                        env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+                with Stream(argv, stdin=fh, env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"}) as st:
+                    for out in st:
+                        colon = out.find(b":")
+                        if colon < 1 or start + int(out[:colon]) >= stop:
+                            break  # appended after this scan started: the next run reads it
+                        raw = out[colon + 1:].rstrip(b"\n")[:MAX_LINE]
+                        m = sig.STATUS.search(raw) if b"status=" in raw else None
+                        if m and m.group(1) != b"sent":
+                            k = m.group(1).decode()
+                            status[k] = status.get(k, 0) + 1
+                        self.line(raw)
             except OSError:
                 return False
-            with proc.stdout:
-                for out in proc.stdout:
-                    colon = out.find(b":")
-                    if colon < 1 or start + int(out[:colon]) >= stop:
-                        break  # appended after this scan started: the next run reads it
-                    raw = out[colon + 1:].rstrip(b"\n")[:MAX_LINE]
-                    m = sig.STATUS.search(raw) if b"status=" in raw else None
-                    if m and m.group(1) != b"sent":
-                        k = m.group(1).decode()
-                        status[k] = status.get(k, 0) + 1
-                    self.line(raw)
-            if proc.poll() is None:
-                proc.kill()
-            rc = proc.wait()
-        if rc not in (0, 1, -9):
+        if st.rc not in (0, 1, -9):
             return False
         with open(path, "rb") as fh:
             fh.seek(start)

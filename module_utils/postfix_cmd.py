@@ -8,6 +8,8 @@ import os
 import pty
 import re
 import select
+import subprocess
+import tempfile
 import time
 
 CONFIG_DIR_RE = re.compile(r"^/[A-Za-z0-9._/@+-]*$")
@@ -155,3 +157,57 @@ def run_tty(argv, timeout=120):
     _, status = os.waitpid(pid, 0)
     rc = os.waitstatus_to_exitcode(status)
     return rc, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+class Stream:
+    """Run argv (a list; never a shell) and read its stdout line by line as it comes.
+
+    For outputs that grow with the queue or the log (postqueue -j, grep over a mail log,
+    postsuper's line per message), which run_command would hold in memory whole. stdin is a
+    file object or nothing; stderr goes to a temporary file (or into stdout with
+    merge_stderr), so a chatty stderr can never block the child while we read.
+
+        with Stream(argv, stdin=fh) as st:
+            for raw in st:        # bytes, newline included
+                ...
+        st.rc, st.stderr          # after the block; a child still running then is killed
+
+    Starting the command raises OSError (missing binary), like subprocess.
+    """
+
+    def __init__(self, argv, stdin=None, env=None, merge_stderr=False, timeout=None):
+        self.argv, self.stdin, self.env = list(argv), stdin, env
+        self.merge_stderr, self.timeout = merge_stderr, timeout
+        self.rc, self.stderr, self.timed_out = None, "", False
+
+    def __enter__(self):
+        self._err = None if self.merge_stderr else tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+                self.argv, stdin=self.stdin if self.stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT if self.merge_stderr else self._err,
+                env=self.env)
+        except OSError:
+            if self._err:
+                self._err.close()
+            raise
+        self._deadline = time.monotonic() + self.timeout if self.timeout else None
+        return self
+
+    def __iter__(self):
+        for raw in self.proc.stdout:
+            yield raw
+            if self._deadline and time.monotonic() > self._deadline:
+                self.timed_out = True
+                break
+
+    def __exit__(self, *exc):
+        self.proc.stdout.close()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.rc = self.proc.wait()
+        if self._err:
+            self._err.seek(0)
+            self.stderr = self._err.read().decode("utf-8", "replace")
+            self._err.close()
+        return False

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import tempfile
 import time
+
+from ansible.module_utils.postfix_cmd import Stream
 
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
 # Short (hex) and long (Postfix >= 2.9 enable_long_queue_ids) queue IDs.
@@ -160,30 +161,18 @@ class QShape:
 def stream(argv, on_message, timeout=600):
     """Run `postqueue -j` and call on_message(dict) per line. Returns (rc, stderr, bad_lines)."""
     bad = 0
-    with tempfile.TemporaryFile() as errf:
-        # argv list, no shell: the same contract as run_command, but read as a stream.
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf)  # noqa: S603
-        deadline = time.monotonic() + timeout
-        try:
-            for raw in proc.stdout:
-                try:
-                    msg = json.loads(raw.decode("utf-8", "surrogateescape"))
-                except ValueError:
-                    bad += 1
-                    continue
-                if isinstance(msg, dict):
-                    on_message(msg)
-                else:
-                    bad += 1
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    break
-        finally:
-            proc.stdout.close()
-            rc = proc.wait()
-        errf.seek(0)
-        err = errf.read().decode("utf-8", "replace")
-    return rc, err, bad
+    with Stream(argv, timeout=timeout) as st:
+        for raw in st:
+            try:
+                msg = json.loads(raw.decode("utf-8", "surrogateescape"))
+            except ValueError:
+                bad += 1
+                continue
+            if isinstance(msg, dict):
+                on_message(msg)
+            else:
+                bad += 1
+    return st.rc, st.stderr, bad
 
 
 def corrupt_files(queue_directory):

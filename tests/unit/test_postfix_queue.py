@@ -52,20 +52,13 @@ def test_list_counts_qshape_and_selection(filled):
 def test_hold_release_requeue_one_call_each(filled):
     d, ids = filled
     calls = []
-    from ansible.module_utils.basic import AnsibleModule
-    real = AnsibleModule.run_command
+    real_popen = subprocess.Popen
 
-    real_run = subprocess.run
-
-    def spy(self, args, **kw):
+    def spy(args, *a, **kw):  # every command, run_command's and the streamed ones, starts here
         calls.append(list(args))
-        return real(self, args, **kw)
+        return real_popen(args, *a, **kw)
 
-    def spy_run(args, *a, **kw):  # postsuper gets its IDs from a file on stdin
-        calls.append(list(args))
-        return real_run(args, *a, **kw)
-
-    with mock.patch.object(AnsibleModule, "run_command", spy), mock.patch.object(subprocess, "run", spy_run):
+    with mock.patch.object(subprocess, "Popen", spy):
         res = q(d, action="hold", recipient="remote.test", queue=["deferred"])
     assert res["changed"] and res["affected"] == 3, res
     postsuper = [c for c in calls if os.path.basename(c[0]) == "postsuper"]
