@@ -15,7 +15,7 @@ SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard tests/molecule/*/mo
 # (bullseye 3.5, trixie 3.10); kept small so CI stays under an hour. Every scenario on one
 # suite: make molecule SUITE=trixie.
 MATRIX_SUITES ?= bullseye trixie
-MATRIX_SCENARIOS ?= modules diagnose
+MATRIX_SCENARIOS ?= modules diagnose lab
 
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
