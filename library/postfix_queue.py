@@ -161,7 +161,11 @@ messages:
   elements: dict
   returned: always
 qshape:
-  description: Domain x age table of I(qshape_queues), buckets in minutes as in qshape(1).
+  description:
+    - Domain x age table of I(qshape_queues), buckets in minutes as in qshape(1); the 20 biggest
+      domains, C(more_domains) for the rest.
+    - At most 10,000 domains get a row of their own; after that they are summed in one
+      C((other domains)) row and C(capped) is true, so totals stay exact and memory bounded.
   type: dict
   returned: always
 affected:

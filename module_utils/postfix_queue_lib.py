@@ -129,11 +129,17 @@ class Selection:
 
 
 class QShape:
-    """Domain x age table like `qshape` (recipient domains, or sender domains)."""
+    """Domain x age table like `qshape` (recipient domains, or sender domains).
 
-    def __init__(self, queues, by="recipient", now=None):
+    At most max_rows domains get a row of their own (memory stays bounded on a queue to
+    100,000 domains, like the sender table); later ones are added up in one OTHER row, so the
+    totals stay exact."""
+
+    OTHER = "(other domains)"
+
+    def __init__(self, queues, by="recipient", now=None, max_rows=10000):
         self.queues, self.by, self.now = set(queues), by, now or time.time()
-        self.rows = {}
+        self.rows, self.max_rows, self.capped = {}, max_rows, False
 
     def add(self, msg):
         if msg.get("queue_name") not in self.queues:
@@ -145,6 +151,8 @@ class QShape:
         else:
             domains = [(r.get("address") or "").rpartition("@")[2].lower() or "(local)" for r in msg.get("recipients") or []]
         for dom in domains:
+            if dom not in self.rows and len(self.rows) >= self.max_rows:
+                dom, self.capped = self.OTHER, True
             row = self.rows.setdefault(dom, [0] * (len(BUCKETS) + 2))
             row[0] += 1
             row[col + 1] += 1
@@ -155,7 +163,7 @@ class QShape:
         total = [sum(col) for col in zip(*self.rows.values())] if self.rows else [0] * len(head)
         return {"buckets_minutes": head, "total": total,
                 "domains": [dict(domain=d, counts=c) for d, c in ranked[:top]],
-                "more_domains": max(0, len(ranked) - top)}
+                "more_domains": max(0, len(ranked) - top), "capped": self.capped}
 
 
 def stream(argv, on_message, timeout=600):

@@ -55,7 +55,22 @@ def test_selection_and_qshape():
     head = table["buckets_minutes"]
     # qshape semantics: column "5" = younger than 5 minutes, column "160" = 80 to 160 minutes
     assert row["a.test"][head.index("T")] == 2 and row["a.test"][head.index("5")] == 1 and row["a.test"][head.index("160")] == 1
-    assert table["total"][0] == 3
+    assert table["total"][0] == 3 and not table["capped"]
+
+
+def test_qshape_rows_are_bounded_and_totals_exact():
+    """A queue to more distinct domains than max_rows: one row per domain up to the cap, the rest
+    summed in one row, the total still counts every recipient."""
+    now = time.time()
+    shape = ql.QShape(["deferred"], now=now, max_rows=50)
+    for i in range(500):
+        shape.add({"queue_name": "deferred", "arrival_time": now - 60, "sender": "s@x.test",
+                   "recipients": [{"address": "u@d%d.test" % i}]})
+    table = shape.table(top=10)
+    assert len(shape.rows) == 51 and table["capped"]
+    assert table["total"][0] == 500
+    other = {r["domain"]: r["counts"][0] for r in table["domains"]}[ql.QShape.OTHER]
+    assert other == 450 and table["more_domains"] == 41
 
 
 @pytest.mark.parametrize("bad", ["", "ABC/../x", "A" * 30, "1234;", "abc def"])
