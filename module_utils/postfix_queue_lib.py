@@ -180,6 +180,8 @@ def stream(argv, on_message, timeout=600):
                 on_message(msg)
             else:
                 bad += 1
+    if st.timed_out:  # killed by Stream: say why instead of a bare rc -9
+        return st.rc, "listing stopped after %d s (timeout); %s" % (timeout, st.stderr), bad
     return st.rc, st.stderr, bad
 
 

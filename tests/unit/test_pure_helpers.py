@@ -77,3 +77,10 @@ def test_qshape_rows_are_bounded_and_totals_exact():
 def test_queue_id_validation(bad):
     with pytest.raises(ql.SelectionError):
         ql.validate_ids([bad])
+
+
+def test_stream_timeout_is_reported():
+    """A listing that outlives its timeout is killed and the error says why (not a bare rc -9)."""
+    lines = []
+    rc, err, bad = ql.stream(["/bin/sh", "-c", 'while :; do echo "{}"; sleep 0.2; done'], lines.append, timeout=1)
+    assert rc != 0 and "timeout" in err and lines and bad == 0
