@@ -240,25 +240,19 @@ import tempfile
 import time
 
 from ansible.module_utils import postfix_conf as pc
+from ansible.module_utils import safe_io
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix
-from ansible.module_utils.secret_params import hide, secret_values
+from ansible.module_utils.secret_params import hide, secret_forms, secret_values
 
 FILES = ("main.cf", "master.cf")
 
 
-def read(path):
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return ""
-
-
-def write_back(path, text):
-    """Restore a file's text in place (keeps owner, mode and any symlink)."""
-    with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
-        fh.write(text)
+def diff_lines(data):
+    """Lines of a file's bytes for difflib, split on \\n only (a lone CR stays inside its line)."""
+    parts = data.split(b"\n")
+    lines = [safe_io.text(x + b"\n") for x in parts[:-1]]
+    return lines + ([safe_io.text(parts[-1])] if parts[-1] else [])
 
 
 def closest(name, known):
@@ -321,7 +315,7 @@ class Planner:
 
     def set_params(self, params):
         for name, raw in params.items():
-            value = pc.render_value(raw)
+            value = pc.render_value(raw, name)
             self.check_param(name, value)
             self.touched.add(name)
             cur = self.effective(name)
@@ -345,8 +339,8 @@ class Planner:
 
     def edit_lists(self, adds, removes):
         for name in sorted(set(adds) | set(removes)):
-            add = [pc.render_value(v) for v in (adds.get(name) or [])]
-            remove = [pc.render_value(v) for v in (removes.get(name) or [])]
+            add = [pc.render_value(v, name) for v in (adds.get(name) or [])]
+            remove = [pc.render_value(v, name) for v in (removes.get(name) or [])]
             for item in add + remove:
                 self.check_param(name, item)
             self.check_param(name)
@@ -474,25 +468,38 @@ def main():
         ),
         supports_check_mode=True,
     )
+    safe_io.guard_output(module)
     p = module.params
+    # Every form a secret value can take in a result (as given, as written, quoted) is masked
+    # before anything can fail and echo it.
+    hide(module, secret_forms(p["secret_parameters"].values()))
     pf = Postfix(module, p["config_dir"])
     conf_dir = p["config_dir"] or pf.postconf("-h", "config_directory")[1].strip()
     for key in ("list_add", "list_remove"):
         for name, items in p[key].items():
             if not isinstance(items, list):
                 module.fail_json(msg="%s.%s must be a list of items" % (key, name))
+    paths = {f: os.path.join(conf_dir, f) for f in FILES}
+    try:  # the files exactly as they are: the diff's "before" and what a rollback puts back
+        saved = safe_io.snapshot(paths.values(), "Postfix configuration file")
+    except safe_io.InputError as exc:
+        module.fail_json(msg=str(exc))
+    before = {f: saved[paths[f]] or b"" for f in FILES}
+    hide(module, secret_values(p["parameters"], texts=[safe_io.text(b) for b in before.values()]))
 
     plan = Planner(module, pf)
     clash = set(p["parameters"]) & set(p["secret_parameters"])
     if clash:
         module.fail_json(msg="parameter(s) in both parameters and secret_parameters: %s" % ", ".join(sorted(clash)))
-    plan.set_params(dict(p["parameters"], **p["secret_parameters"]))
-    plan.remove_params(p["absent"], "-X", "remove")
-    plan.remove_params(p["commented"], "-#", "comment out")
-    plan.edit_lists(p["list_add"], p["list_remove"])
-    plan.edit_services(p["services"])
+    try:  # every value is validated here, before the first write
+        plan.set_params(dict(p["parameters"], **p["secret_parameters"]))
+        plan.remove_params(p["absent"], "-X", "remove")
+        plan.remove_params(p["commented"], "-#", "comment out")
+        plan.edit_lists(p["list_add"], p["list_remove"])
+        plan.edit_services(p["services"])
+    except pc.ValueError_ as exc:
+        module.fail_json(msg=str(exc))
 
-    before = {f: read(os.path.join(conf_dir, f)) for f in FILES}
     after = dict(before)
     warnings = []
     if plan.ops:
@@ -501,46 +508,47 @@ def main():
         try:
             for f in FILES:
                 path = os.path.join(scratch, f)
-                with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
+                with open(path, "wb") as fh:
                     fh.write(before[f])
                 # Postfix waits for a config file modified "just now" to settle; backdate the scratch copy.
                 os.utime(path, (time.time() - 60, time.time() - 60))
             dry = Postfix(module, scratch)
-            warnings = apply_ops(dry, plan.ops, record=False)
-            after = {f: read(os.path.join(scratch, f)) for f in FILES}
+
+            def dry_failed(message):  # name the user's directory, not the scratch copy
+                module.fail_json(msg=message.replace(scratch, conf_dir), changed=False)
+            warnings = [w.replace(scratch, conf_dir) for w in apply_ops(dry, plan.ops, record=False, on_error=dry_failed)]
+            after = {f: safe_io.read_regular(os.path.join(scratch, f), missing=b"") for f in FILES}
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     # inline credentials (static:/inline: password maps) are masked in diffs, settings, invocation
-    hide(module, secret_values(p["parameters"], texts=list(before.values()) + list(after.values())),
-         {str(v) for v in p["secret_parameters"].values() if len(str(v)) >= 4})
+    hide(module, secret_values(p["parameters"], texts=[safe_io.text(b) for b in after.values()]))
     changed = after != before
     result = dict(changed=changed, changes=plan.changes if changed else [], commands=[], backup_files=[],
                   needs=("restart" if plan.restart else "reload") if changed else "none",
                   warnings_postconf=warnings)
     # A compact unified diff, always: the remediation record and the fleet report show it.
     result["unified_diff"] = "".join(
-        "".join(difflib.unified_diff(before[f].splitlines(True), after[f].splitlines(True),
-                                     os.path.join(conf_dir, f), os.path.join(conf_dir, f), n=0))
+        "".join(difflib.unified_diff(diff_lines(before[f]), diff_lines(after[f]), paths[f], paths[f], n=0))
         for f in FILES if before[f] != after[f])
     if module._diff:
-        result["diff"] = [dict(before_header=os.path.join(conf_dir, f), after_header=os.path.join(conf_dir, f),
-                               before=before[f], after=after[f]) for f in FILES if before[f] != after[f]]
+        result["diff"] = [dict(before_header=paths[f], after_header=paths[f],
+                               before=safe_io.text(before[f]), after=safe_io.text(after[f]))
+                          for f in FILES if before[f] != after[f]]
 
     if changed and not module.check_mode:
         if p["backup"]:
             for f in FILES:
-                path = os.path.join(conf_dir, f)
-                if os.path.exists(path):
-                    result["backup_files"].append(module.backup_local(path))
+                if os.path.exists(paths[f]):
+                    result["backup_files"].append(module.backup_local(paths[f]))
+
         def undo(message):
             # an edit failed half way (e.g. main.cf written, master.cf not): put both files back
             try:
-                for f in FILES:
-                    if read(os.path.join(conf_dir, f)) != before[f]:
-                        write_back(os.path.join(conf_dir, f), before[f])
+                safe_io.restore(saved)
                 state = "previous main.cf and master.cf restored"
             except OSError as exc:
-                state = "RESTORING THE PREVIOUS FILES FAILED TOO (%s); copies: %s" % (exc, result["backup_files"] or "none")
+                state = "RESTORING THE PREVIOUS FILES FAILED TOO (%s); copies: %s" % (
+                    safe_io.oserror_text(exc), result["backup_files"] or "none")
             result.update(changed=False, needs="none", rolled_back=True, commands=pf.commands)
             module.fail_json(msg="%s; %s" % (message, state), **result)
 
@@ -550,11 +558,7 @@ def main():
             ok, output = pf.check()
             result["check_output"] = output
             if not ok:
-                for f in FILES:
-                    write_back(os.path.join(conf_dir, f), before[f])
-                result.update(changed=False, needs="none", rolled_back=True)
-                module.fail_json(msg="postfix check failed after the change; previous main.cf and master.cf restored: %s"
-                                 % (output or "no output"), **result)
+                undo("postfix check failed after the change: %s" % (output or "no output"))
 
     if not module.check_mode or not changed:
         settings = pc.parse_n(pf.postconf("-n")[1])

@@ -146,8 +146,10 @@ import os
 import tempfile
 
 from ansible.module_utils import postfix_maps as pm
+from ansible.module_utils import safe_io
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix
+from ansible.module_utils.secret_params import hide, secret_forms
 
 
 def main():
@@ -168,42 +170,49 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    safe_io.guard_output(module)
     p = module.params
+    # Secret values are masked in every form they can take (a query answer loses trailing blanks).
+    hide(module, secret_forms(p["secret_entries"].values()))
     path = p["path"]
+    try:
+        safe_io.require_absolute(path, "path")
+    except safe_io.InputError as exc:
+        module.fail_json(msg=str(exc))
     pf = Postfix(module, p["config_dir"])
     map_type = p["type"] or pf.param("default_database_type")
     if not pm.TYPE_RE.match(map_type or ""):
         module.fail_json(msg="invalid table type %r" % map_type)
-    if p["aliases"] and map_type in pm.NON_INDEXED:
-        module.fail_json(msg="aliases files need an indexed type, not %s" % map_type)
-    present = dict(p["entries"])
-    present.update(p["secret_entries"])
-    secret = bool(p["secret_entries"])
-    try:
-        for k, v in present.items():
-            pm.check_entry(k, v)
-        for k in p["absent_keys"]:
-            pm.check_entry(k, None)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-
-    exists = os.path.exists(path)
-    if not exists and not (p["create"] and (present or p["exclusive"])):
-        module.fail_json(msg="table source %s does not exist%s" % (path, "" if p["create"] else " (use create=true to create it)"))
-    if exists and not os.path.isfile(path):
-        module.fail_json(msg="%s is not a regular file" % path)
-
-    before = ""
-    if exists:
-        with open(path, encoding="utf-8", errors="surrogateescape") as fh:
-            before = fh.read()
-    after, entry_changes = before, []
-    if present or p["absent_keys"] or p["exclusive"]:
-        after, entry_changes = pm.edit_entries(before, present, set(p["absent_keys"]), p["exclusive"], p["aliases"])
-
-    indexed = map_type not in pm.NON_INDEXED and map_type in pm.INDEX_SUFFIXES
     if map_type not in pm.NON_INDEXED and map_type not in pm.INDEX_SUFFIXES:
         module.fail_json(msg="unknown table type %r (indexed: %s)" % (map_type, ", ".join(sorted(pm.INDEX_SUFFIXES))))
+    if p["aliases"] and map_type in pm.NON_INDEXED:
+        module.fail_json(msg="aliases files need an indexed type, not %s" % map_type)
+    secret = bool(p["secret_entries"])
+    exists = os.path.lexists(path)
+    try:  # everything the call asks for is checked before the first write
+        present = pm.render_entries(p["entries"], map_type, aliases=p["aliases"])
+        present.update(pm.render_entries(p["secret_entries"], map_type, aliases=p["aliases"], secret=True))
+        for k in p["absent_keys"]:
+            pm.check_entry(k, None, map_type)
+        for key in p["query"]:
+            pm.check_query(key, map_type)
+        before = safe_io.read_regular(path, "table source", missing=b"")
+        current_mode = os.stat(path).st_mode & 0o7777 if exists else None
+        mode, uid, gid = safe_io.resolve_file_args(p, current_mode)
+    except (ValueError, safe_io.InputError) as exc:
+        module.fail_json(msg=str(exc))
+    if not exists and not (p["create"] and (present or p["exclusive"])):
+        module.fail_json(msg="table source %s does not exist%s" % (path, "" if p["create"] else " (use create=true to create it)"))
+    if not exists and not os.path.isdir(os.path.dirname(path)):
+        module.fail_json(msg="cannot create %s: directory %s does not exist" % (path, os.path.dirname(path)))
+
+    after_text, entry_changes = safe_io.text(before), []
+    if present or p["absent_keys"] or p["exclusive"]:
+        after_text, entry_changes = pm.edit_entries(safe_io.text(before), present, set(p["absent_keys"]),
+                                                    p["exclusive"], p["aliases"])
+    after = after_text.encode("utf-8", "surrogateescape")
+
+    indexed = map_type not in pm.NON_INDEXED and map_type in pm.INDEX_SUFFIXES
     stale = pm.staleness(map_type, path) if exists else "source is new"
     if not indexed:
         reason = "%s tables are read directly; nothing to build" % map_type
@@ -223,22 +232,27 @@ def main():
     if module._diff and entry_changes:
         if secret:
             result["diff"] = dict(before_header=path, after_header=path,
-                                  before="(secret table: %d entries)\n" % len(pm.parse_entries(before, p["aliases"])),
+                                  before="(secret table: %d entries)\n" % len(pm.parse_entries(safe_io.text(before), p["aliases"])),
                                   after="(secret table: %s)\n" % ", ".join(entry_changes))
         else:
-            result["diff"] = dict(before_header=path, after_header=path, before=before, after=after)
+            result["diff"] = dict(before_header=path, after_header=path, before=safe_io.text(before), after=after_text)
 
+    tool = "postalias" if p["aliases"] else "postmap"
+    # A secret table and its index are 0600 from their first byte (postmap gives the index the
+    # source's mode; the umask covers the moment before).
+    umask = 0o077 if secret else None
+    if mode is None and not exists:
+        mode = 0o600 if secret else 0o644
     if not module.check_mode:
         if entry_changes:
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".postmap-")
-            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape") as fh:
-                fh.write(after)
-            if secret or (not exists and p["mode"] is None):
-                os.chmod(tmp, 0o600 if secret else 0o644)
-            module.atomic_move(tmp, path)
+            if indexed:  # prove postmap accepts the new source before the real one is touched
+                trial_build(module, pf, tool, map_type, path, after, umask)
+            try:
+                safe_io.atomic_write(path, after, mode=mode if mode is not None else None, uid=uid, gid=gid)
+            except OSError as exc:
+                module.fail_json(msg="cannot write %s: %s; the table is unchanged" % (path, safe_io.oserror_text(exc)), **result)
         if rebuild:
-            tool = "postalias" if p["aliases"] else "postmap"
-            rc, out, err = pf.run([tool, "%s:%s" % (map_type, path)], check=False, record=True)
+            rc, out, err = pf.run([tool, "%s:%s" % (map_type, path)], check=False, record=True, umask=umask)
             if rc != 0:
                 module.fail_json(msg="%s %s:%s failed: %s" % (tool, map_type, path, (err or out).strip()), rc=rc, **result)
             result["warnings_postmap"] = [line for line in err.splitlines() if line.strip()]
@@ -251,10 +265,7 @@ def main():
     if p["query"]:
         answers = {}
         target = "%s:%s" % (map_type, path)
-        tool = "postalias" if p["aliases"] else "postmap"
         for key in p["query"]:
-            if not key or "\n" in key:
-                module.fail_json(msg="invalid query key %r" % key)
             if not os.path.exists(path):
                 answers[key] = None
                 continue
@@ -264,6 +275,29 @@ def main():
             answers[key] = out.rstrip("\n") if rc == 0 else None
         result["query"] = answers
     module.exit_json(**result)
+
+
+def trial_build(module, pf, tool, map_type, path, data, umask):
+    """Build the index of the new source under a temporary name beside the table; fail naming
+    the user's file (not the temporary one) when postmap/postalias refuses it. Nothing of the
+    real table has been touched at that point."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s.check-" % os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        rc, out, err = pf.run([tool, "%s:%s" % (map_type, tmp)], check=False, umask=umask)
+        if rc != 0:
+            module.fail_json(msg="%s refuses the new content of %s, which was not written: %s"
+                             % (tool, path, (err or out).strip().replace(tmp, path)))
+    except OSError as exc:
+        module.fail_json(msg="cannot check the new content of %s in %s: %s; the table is unchanged"
+                         % (path, os.path.dirname(path), safe_io.oserror_text(exc)))
+    finally:
+        for f in [tmp] + pm.index_files(map_type, tmp):
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":

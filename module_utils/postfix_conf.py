@@ -39,14 +39,21 @@ def is_list_param(name):
     return name in LIST_NAMES or name.endswith(LIST_SUFFIXES)
 
 
-def render_value(value):
-    """Turn a YAML-side value into the text postconf should store."""
+def render_value(value, name="value"):
+    """Turn a YAML-side value into the text postconf should store. A mapping (or a list of
+    lists) has no main.cf form: it is refused rather than written as a Python repr."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return ", ".join(render_value(v) for v in value)
+        if any(isinstance(v, (list, tuple, dict)) for v in value):
+            raise ValueError_("%s is a nested list: give a flat list of strings" % name)
+        return ", ".join(render_value(v, name) for v in value)
+    if isinstance(value, dict):
+        raise ValueError_("%s is a mapping: give a string, number, boolean or list" % name)
     if value is None:
         return ""
+    if isinstance(value, float) and value != value:  # NaN
+        raise ValueError_("%s is not a number" % name)
     return str(value).strip()
 
 
@@ -67,8 +74,8 @@ def check_value(name, value):
             depth -= 1
             if depth < 0:
                 break
-    if depth != 0:
-        raise ValueError_("value of %s has unbalanced braces: %r" % (name, value))
+    if depth != 0:  # the value itself is not echoed: it may be a credential
+        raise ValueError_("value of %s has unbalanced braces ({ and } must pair up)" % name)
 
 
 def check_service(service):

@@ -41,6 +41,13 @@ def staleness(map_type, path):
     return None
 
 
+def split_lines(text):
+    """Lines split on \\n only, as postmap reads them (str.splitlines() would also split on a
+    lone CR, a form feed or U+2028 and change the file's meaning when it is written back)."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
 def _key_of(line, aliases):
     stripped = line.strip()
     if not stripped or stripped.startswith("#") or line[:1].isspace():
@@ -53,7 +60,7 @@ def _key_of(line, aliases):
 
 def parse_entries(text, aliases=False):
     """Entries of a table source as an ordered list of (key, value, first_line, last_line)."""
-    lines = text.splitlines()
+    lines = split_lines(text)
     out, i = [], 0
     while i < len(lines):
         key = _key_of(lines[i], aliases)
@@ -78,17 +85,72 @@ def format_entry(key, value, aliases=False):
     return "%s:\t%s" % (key, value) if aliases else "%s\t%s" % (key, value)
 
 
-def check_entry(key, value):
-    if not key or any(c.isspace() for c in key) or key.startswith("#"):
-        raise ValueError("invalid table key %r: must be non-empty, without whitespace, not a comment" % (key,))
-    if value is not None and any(c in str(value) for c in "\n\r\x00"):
-        raise ValueError("value for key %r contains a newline or NUL byte" % (key,))
+# LMDB refuses keys over 511 bytes; other types take longer ones, but no address, domain or
+# network is longer than this, so a longer key is a mistake (or an attack), refused up front.
+MAX_KEY = {"lmdb": 511}
+MAX_KEY_DEFAULT = 1024
+MAX_VALUE = 64 * 1024
+
+
+def check_entry(key, value, map_type=None, what="table key"):
+    """Refuse a key or value that postmap would reject or that would break the source file."""
+    if not isinstance(key, str) or not key or any(c.isspace() for c in key) or key.startswith("#"):
+        raise ValueError("invalid %s %r: must be non-empty, without whitespace, not a comment" % (what, key))
+    if "\x00" in key:
+        raise ValueError("invalid %s %r: contains a NUL byte" % (what, key))
+    limit = MAX_KEY.get(map_type, MAX_KEY_DEFAULT)
+    size = len(key.encode("utf-8", "surrogateescape"))
+    if size > limit:
+        raise ValueError("%s %r... is %d bytes long; the limit is %d%s" % (
+            what, key[:40], size, limit, " (LMDB)" if map_type == "lmdb" else ""))
+    if value is not None:
+        if any(c in value for c in "\n\r\x00"):  # the value itself is not echoed: it may be secret
+            raise ValueError("value for key %r contains a newline, CR or NUL byte" % (key,))
+        if len(value.encode("utf-8", "surrogateescape")) > MAX_VALUE:
+            raise ValueError("value for key %r is longer than %d bytes" % (key, MAX_VALUE))
+        if not value.strip():
+            raise ValueError("value for key %r is empty: postmap would take the key as a key without value" % (key,))
+
+
+def check_query(key, map_type=None):
+    """A lookup key for postmap -q: any text on one line (a regexp table matches whole headers)."""
+    if not isinstance(key, str) or not key or any(c in key for c in "\n\r\x00"):
+        raise ValueError("invalid query key %r: must be non-empty, on one line, without NUL" % (key,))
+    if len(key.encode("utf-8", "surrogateescape")) > MAX_VALUE:
+        raise ValueError("query key %r... is longer than %d bytes" % (key[:40], MAX_VALUE))
+
+
+def render_value(key, value):
+    """A table value as written in the source: strings and numbers as is, a flat list joined with
+    ', ' (virtual: one address to several); a mapping or a boolean has no table form."""
+    if isinstance(value, bool):
+        raise ValueError("value for key %r is a boolean: quote it ('OK', 'yes')" % (key,))
+    if isinstance(value, (list, tuple)):
+        if not value or any(isinstance(v, (list, tuple, dict, bool)) or v is None for v in value):
+            raise ValueError("value for key %r must be a flat, non-empty list of strings" % (key,))
+        return ", ".join(str(v).strip() for v in value)
+    if isinstance(value, dict) or value is None:
+        raise ValueError("value for key %r must be a string, not %s" % (key, "null" if value is None else "a mapping"))
+    return str(value)
+
+
+def render_entries(entries, map_type=None, aliases=False, secret=False):
+    """{key: value text} from a module's entries option, every key and value checked."""
+    out = {}
+    for key, value in entries.items():
+        key = str(key) if isinstance(key, (int, float)) and not isinstance(key, bool) else key
+        if aliases and isinstance(key, str) and ":" in key:
+            raise ValueError("invalid aliases key %r: contains ':'" % (key,))
+        text = render_value(key, value)
+        check_entry(key, text, map_type)
+        out[key] = text
+    return out
 
 
 def edit_entries(text, present=None, absent=(), exclusive=False, aliases=False):
     """Return (new_text, changes). Keeps comments, order and untouched lines."""
     present = present or {}
-    lines = text.splitlines()
+    lines = split_lines(text)
     entries = parse_entries(text, aliases)
     changes = []
     drop = set()

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 
-SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|passphrase)")
+# Names whose static:/inline: values are credentials. Loose on purpose: a misspelt
+# smtp_sasl_pasword_maps (which Postfix ignores, but the file still holds) is a secret too.
+# Only static:/inline: map data is ever taken from a value, so a broad name costs nothing.
+SECRET_NAME = re.compile(r"(?i)(pass|pw|secret|sasl|cred|auth|token)")
 # main.cf lines, and `postconf -n` / `-P` output (service/type/name = value)
 MAIN_LINE = re.compile(r"^[ \t]*([\w/.:-]+)[ \t]*=[ \t]*(.*)$", re.M)
 MASTER_OPT = re.compile(r"-o\s*\{?\s*([A-Za-z0-9_]+)\s*=\s*([^}\n]*?)(?=\s*\}|\s*$|\s+-)", re.M)
@@ -49,6 +52,26 @@ def secret_values(params=None, texts=()):
                 if SECRET_NAME.search(name):
                     found |= from_value(value)
     return found
+
+
+def secret_forms(values):
+    """Every form a secret value given to a module can take in what it returns: as given, as
+    written (stripped, whitespace folded, list-joined), and quoted by repr() or JSON (a backslash
+    doubled). Ansible masks substrings, so each form must be registered to be masked."""
+    out = set()
+    for value in values:
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if len(items) > 1:
+            items.append(", ".join(str(i).strip() for i in items))
+        for item in items:
+            if item is None or isinstance(item, bool):
+                continue
+            for form in (str(item), str(item).strip(), " ".join(str(item).split())):
+                out.add(form)
+                out.add(repr(form)[1:-1])
+                out.add(form.replace("\\", "\\\\"))
+                out |= from_value(form)
+    return {s for s in out if len(s) >= MIN_LEN}
 
 
 def hide(module, *secrets):

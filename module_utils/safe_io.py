@@ -1,0 +1,222 @@
+"""Files and results that survive careless input: bytes in, bytes out, and nothing that hangs.
+
+Every module that reads or writes a user's file goes through here:
+- read_regular()/open_regular(): only regular files are opened (a FIFO, a device or a
+  directory named where a file belongs is an InputError naming it, never a hang);
+- snapshot()/restore(): backups are the file's bytes, restored byte for byte in place (owner,
+  mode and symlinks kept), so a lone CR or a Latin-1 byte comes back exactly as it was;
+- atomic_write(): a new file carries its final mode, owner and group from its first byte;
+- printable(): what a module returns is valid UTF-8 (Ansible refuses anything else), with
+  undecodable bytes shown as \\xNN escapes.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+
+
+class InputError(Exception):
+    """A path or file the module must not use, with a message that names it."""
+
+
+def text(data):
+    """bytes -> str without losing a byte (undecodable bytes become surrogates)."""
+    return data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data
+
+
+def printable(value):
+    """A copy of value (str, bytes, dict, list, tuple) that encodes as strict UTF-8: surrogates
+    and undecodable bytes become \\xNN escapes. Applied to everything a module returns."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
+                if _only_escapes(value) else value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(printable(v) for v in value)
+    return value
+
+
+def _only_escapes(value):
+    try:
+        value.encode("utf-8", "surrogateescape")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def guard_output(module):
+    """Make module.exit_json/fail_json return strict UTF-8 whatever bytes the host's files held."""
+    exit_json, fail_json = module.exit_json, module.fail_json
+
+    def _exit(**kw):
+        exit_json(**printable(kw))
+
+    def _fail(msg, **kw):
+        fail_json(msg=printable(msg), **printable(kw))
+
+    module.exit_json, module.fail_json = _exit, _fail
+    return module
+
+
+def require_absolute(path, what="path"):
+    if not isinstance(path, str) or not path:
+        raise InputError("%s is empty" % what)
+    if "\x00" in path:
+        raise InputError("%s %r contains a NUL byte" % (what, path))
+    if not os.path.isabs(path):
+        raise InputError("%s %r is relative: give an absolute path" % (what, path))
+    return path
+
+
+def open_regular(path, what="file"):
+    """Open path read-only in binary mode, only if it is a regular file. Never blocks on a FIFO:
+    the open is non-blocking and the file type is checked on the open descriptor."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError("cannot read %s %s: %s" % (what, path, exc.strerror or exc)) from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) \
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) \
+                or stat.S_ISBLK(st.st_mode) else "not a regular file"
+            raise InputError("%s %s is %s, not a regular file" % (what, path, kind))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path, what="file", missing=None, limit=None):
+    """The bytes of a regular file; `missing` (when not None) for a file that does not exist."""
+    if missing is not None and not os.path.lexists(path):
+        return missing
+    with open_regular(path, what) as fh:
+        try:
+            return fh.read() if limit is None else fh.read(limit)
+        except OSError as exc:
+            raise InputError("cannot read %s %s: %s" % (what, path, exc.strerror or exc)) from exc
+
+
+def snapshot(paths, what="file"):
+    """{path: bytes or None (absent)} for files about to be changed. Raises InputError for one
+    that exists but cannot be read byte for byte (unreadable, not a regular file)."""
+    return {p: read_regular(p, what, missing=b"") if os.path.lexists(p) else None for p in paths}
+
+
+def restore(saved):
+    """Put files back exactly as snapshot() saw them: rewritten in place when their bytes differ
+    (keeps inode, owner, mode and symlinks), removed when they did not exist. Returns the paths
+    written; raises OSError when a file could not be put back."""
+    written = []
+    for path, data in saved.items():
+        if data is None:
+            if os.path.lexists(path):
+                os.unlink(path)
+                written.append(path)
+            continue
+        try:
+            with open(path, "rb") as fh:
+                if fh.read() == data:
+                    continue
+        except OSError:
+            pass
+        with open(path, "r+b" if os.path.exists(path) else "wb") as fh:
+            fh.write(data)
+            fh.truncate()
+            fh.flush()
+            os.fsync(fh.fileno())
+        written.append(path)
+    return written
+
+
+def atomic_write(path, data, mode=None, uid=-1, gid=-1):
+    """Replace path with data atomically. The temporary file is created 0600 in the same
+    directory, given its final owner, group and mode, and only then renamed into place, so a
+    secret table is never readable by others, not even for a moment. `mode` None keeps the
+    existing file's mode (0644 for a new file)."""
+    if os.path.islink(path):  # write through a symlink, as Ansible's atomic_move does
+        path = os.path.realpath(path)
+    directory = os.path.dirname(path) or "."
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    if mode is None:
+        mode = stat.S_IMODE(st.st_mode) if st else 0o644
+    if st is not None:
+        uid = st.st_uid if uid == -1 else uid
+        gid = st.st_gid if gid == -1 else gid
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if uid != -1 or gid != -1:
+                os.fchown(fh.fileno(), uid, gid)
+            os.fchmod(fh.fileno(), mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def oserror_text(exc):
+    """'No space left on device' rather than '[Errno 28] ...'."""
+    if isinstance(exc, OSError) and exc.errno:
+        return "%s%s" % (os.strerror(exc.errno), (": %s" % exc.filename) if exc.filename else "")
+    return str(exc)
+
+
+
+def resolve_file_args(params, current_mode=None):
+    """(mode, uid, gid) from a module's owner/group/mode options, checked before anything is
+    written: an unknown user or group, or a mode that is neither octal nor symbolic, is an
+    InputError naming it. mode None means "not given"; uid/gid -1 means "leave as is"."""
+    import grp
+    import pwd
+
+    from ansible.module_utils.basic import AnsibleModule
+
+    uid = gid = -1
+    owner, group, mode = params.get("owner"), params.get("group"), params.get("mode")
+    if owner not in (None, ""):
+        try:
+            uid = int(owner) if str(owner).isdigit() else pwd.getpwnam(str(owner)).pw_uid
+        except (KeyError, ValueError):
+            raise InputError("owner %r is not a user on this host" % (owner,)) from None
+    if group not in (None, ""):
+        try:
+            gid = int(group) if str(group).isdigit() else grp.getgrnam(str(group)).gr_gid
+        except (KeyError, ValueError):
+            raise InputError("group %r is not a group on this host" % (group,)) from None
+    if mode in (None, ""):
+        return None, uid, gid
+    if isinstance(mode, int):
+        octal = mode
+    else:
+        try:
+            octal = int(str(mode), 8)
+        except ValueError:
+            base = os.stat_result(((current_mode or 0o644) | stat.S_IFREG, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+            try:
+                octal = AnsibleModule._symbolic_mode_to_octal(base, str(mode))
+            except Exception:  # noqa: BLE001 - Ansible raises bare ValueError/Exception here
+                raise InputError("mode %r is neither octal (0640) nor symbolic (u=rw,g=r)" % (mode,)) from None
+    if octal != stat.S_IMODE(octal) or octal < 0:
+        raise InputError("mode %r is not a file mode (0000 to 07777)" % (mode,))
+    return octal, uid, gid
