@@ -200,7 +200,9 @@ import shutil
 import tempfile
 import time
 
+from ansible.module_utils import bounded_match
 from ansible.module_utils import postfix_queue_lib as ql
+from ansible.module_utils import safe_io
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix, Stream, with_config
 
@@ -234,7 +236,7 @@ def scan(module, pf, selection, qshape, limit, ids_limit, queue_directory):
     for path in ql.corrupt_files(queue_directory):
         corrupt[os.path.basename(path)] = path
     counts["corrupt"] = len(corrupt)
-    if selection.queues == {"corrupt"} or (not selection.queues and selection.ids):
+    if selection.takes_corrupt():
         for qid in corrupt:
             if selection.ids is None or qid in selection.ids:
                 selected.add("corrupt", qid)
@@ -339,6 +341,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    safe_io.guard_output(module)
     p = module.params
     action = p["action"]
     if action == "delete" and not p["confirm"]:
@@ -358,8 +361,11 @@ def main():
     pf = Postfix(module, p["config_dir"])
     queue_directory = pf.param("queue_directory")
     qshape = ql.QShape(p["qshape_queues"], by=p["qshape_by"])
-    counts, selected, corrupt_paths, details, bad, err = scan(module, pf, selection, qshape, p["limit"],
-                                                              p["ids_limit"], queue_directory)
+    try:
+        counts, selected, corrupt_paths, details, bad, err = scan(module, pf, selection, qshape, p["limit"],
+                                                                  p["ids_limit"], queue_directory)
+    except bounded_match.PatternTimeout as exc:
+        module.fail_json(msg="%s; nothing was changed" % exc)
     total = sum(counts.values())
     result = dict(changed=False, counts=counts, total_before=total, counts_after=counts, total_after=total,
                   selected_count=selected.count, selected_ids=selected.first,

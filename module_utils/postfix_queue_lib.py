@@ -12,6 +12,7 @@ import re
 import tempfile
 import time
 
+from ansible.module_utils import bounded_match
 from ansible.module_utils.postfix_cmd import Stream
 
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
@@ -37,74 +38,100 @@ def parse_duration(text):
 
 
 def _slash_regex(pattern):
-    """A compiled case-insensitive regex for '/.../' patterns, else None."""
+    """A bounded case-insensitive matcher for '/.../' patterns, else None. The user's regex runs
+    under a time bound (bounded_match): a catastrophic one fails the run, it cannot hang it."""
     if not (len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/")):
         return None
     try:
-        return re.compile(pattern[1:-1], re.IGNORECASE)
+        return bounded_match.compile_bounded(pattern[1:-1])
     except re.error as exc:
         raise SelectionError("invalid regex %s: %s" % (pattern, exc)) from exc
 
 
-def address_matcher(pattern):
+def _check_pattern(pattern, what):
+    if not isinstance(pattern, str):
+        raise SelectionError("%s must be a string, not %r" % (what, pattern))
+    if not pattern.strip():
+        raise SelectionError("%s is empty: an empty pattern would select every message%s"
+                             % (what, "; use MAILER-DAEMON for the null sender" if what == "sender" else ""))
+    if len(pattern) > MAX_PATTERN or any(c in pattern for c in "\n\r\x00"):
+        raise SelectionError("%s pattern too long (over %d characters) or contains a newline or NUL" % (what, MAX_PATTERN))
+
+
+def address_matcher(pattern, what="address"):
     """exact address, @domain / domain, MAILER-DAEMON (null sender) or /regex/."""
     if pattern is None:
         return None
-    if len(pattern) > MAX_PATTERN or any(c in pattern for c in "\n\r\x00"):
-        raise SelectionError("address pattern too long or contains control characters")
+    _check_pattern(pattern, what)
     rx = _slash_regex(pattern)
     if rx is not None:
-        return lambda addr: bool(rx.search(addr))
+        return rx.search
     if pattern.upper() in ("MAILER-DAEMON", "<>"):
         return lambda addr: addr in ("", "MAILER-DAEMON")
     low = pattern.lower()
     if "@" not in low.lstrip("@") or low.startswith("@"):
         dom = low.lstrip("@")
+        if not dom:
+            raise SelectionError("%s %r names no domain" % (what, pattern))
         return lambda addr: addr.lower().rpartition("@")[2] == dom
     return lambda addr: addr.lower() == low
 
 
-def text_matcher(pattern):
+def text_matcher(pattern, what="reason"):
     if pattern is None:
         return None
-    if len(pattern) > MAX_PATTERN:
-        raise SelectionError("reason pattern too long")
+    _check_pattern(pattern, what)
     rx = _slash_regex(pattern)
     if rx is not None:
-        return lambda text: bool(rx.search(text))
+        return rx.search
     low = pattern.lower()
     return lambda text: low in text.lower()
 
 
 def validate_ids(ids):
-    bad = [i for i in ids if not QUEUE_ID_RE.match(str(i))]
+    bad = [i for i in ids if not isinstance(i, str) or not QUEUE_ID_RE.match(i)]
     if bad:
         raise SelectionError("invalid queue ID(s): %s" % ", ".join(repr(b) for b in bad[:5]))
     return set(ids)
 
 
 class Selection:
-    """All filters ANDed; an empty Selection matches every message."""
+    """All filters ANDed. A filter not given (None) does not restrict; a filter given empty
+    (ids: [], queue: []) selects nothing. No filter at all matches every message."""
 
     def __init__(self, queues=None, sender=None, recipient=None, min_age=None, max_age=None,
                  min_size=None, max_size=None, reason=None, ids=None, now=None):
         for q in queues or ():
             if q not in QUEUES:
                 raise SelectionError("unknown queue %r (one of %s)" % (q, ", ".join(QUEUES)))
-        self.queues = set(queues or ())
-        self.sender = address_matcher(sender)
-        self.recipient = address_matcher(recipient)
+        for name, size in (("min_size", min_size), ("max_size", max_size)):
+            if size is not None and size < 0:
+                raise SelectionError("%s must not be negative" % name)
+        self.queues = None if queues is None else set(queues)
+        self.sender = address_matcher(sender, "sender")
+        self.recipient = address_matcher(recipient, "recipient")
         self.min_age = parse_duration(min_age) if min_age is not None else None
         self.max_age = parse_duration(max_age) if max_age is not None else None
         self.min_size, self.max_size = min_size, max_size
         self.reason = text_matcher(reason)
-        self.ids = validate_ids(ids) if ids else None
+        self.ids = None if ids is None else validate_ids(ids)
         self.now = now or time.time()
-        self.empty = not any((queues, sender, recipient, min_age is not None, max_age is not None,
-                              min_size is not None, max_size is not None, reason, ids))
+        self.by_content = any((sender is not None, recipient is not None, min_age is not None, max_age is not None,
+                               min_size is not None, max_size is not None, reason is not None))
+        self.empty = self.queues is None and self.ids is None and not self.by_content
+        self.nothing = self.queues == set() or self.ids == set()
+
+    def takes_corrupt(self):
+        """Corrupt queue files have no sender, recipients or age to filter on: they are selected
+        by queue (corrupt) or by ID, and only when no content filter is given."""
+        if self.nothing or self.by_content:
+            return False
+        return (self.queues is not None and "corrupt" in self.queues) or (self.queues is None and self.ids is not None)
 
     def matches(self, msg):
-        if self.queues and msg.get("queue_name") not in self.queues:
+        if self.nothing:
+            return False
+        if self.queues is not None and msg.get("queue_name") not in self.queues:
             return False
         if self.ids is not None and msg.get("queue_id") not in self.ids:
             return False
@@ -199,12 +226,13 @@ class SelectionFile:
     however many messages a selection holds. Keeps the first `keep` IDs for the result."""
 
     def __init__(self, keep=1000):
+        # one JSON array per line: a corrupt file's name may hold any byte, a tab or a newline
         self.fh = tempfile.TemporaryFile(mode="w+", encoding="ascii")
         self.count, self.keep, self.first = 0, keep, []
         self.by_queue = {}
 
     def add(self, queue_name, queue_id):
-        self.fh.write("%s\t%s\n" % (queue_name, queue_id))
+        self.fh.write(json.dumps([queue_name, queue_id]) + "\n")
         self.count += 1
         self.by_queue[queue_name] = self.by_queue.get(queue_name, 0) + 1
         if len(self.first) < self.keep:
@@ -215,7 +243,7 @@ class SelectionFile:
         self.fh.flush()
         self.fh.seek(0)
         for line in self.fh:
-            queue_name, _tab, qid = line.rstrip("\n").partition("\t")
+            queue_name, qid = json.loads(line)
             yield queue_name, qid
 
     def ids(self, skip=("corrupt",)):
