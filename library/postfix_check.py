@@ -61,6 +61,7 @@ chroot_updates:
   sample: ["updating /etc/resolv.conf => /var/spool/postfix//etc/resolv.conf"]
 """
 
+from ansible.module_utils import safe_io
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import CHROOT_SYNC_RE, Postfix
 
@@ -73,6 +74,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    safe_io.guard_output(module)
     readonly = module.params["readonly"] or module.check_mode
     pf = Postfix(module, module.params["config_dir"])
     ok, output = pf.check(readonly=readonly)

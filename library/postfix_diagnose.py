@@ -214,7 +214,7 @@ import socket
 import time
 
 from ansible.module_utils import diagnose_rules as rules
-from ansible.module_utils import dsn_parse, log_scan
+from ansible.module_utils import dsn_parse, log_scan, safe_io
 from ansible.module_utils import host_probes as hp
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils import postfix_queue_lib as ql
@@ -245,8 +245,17 @@ class Diagnosis:
         explicit, self.params = pc.parse_n(out_n), pc.parse_n(out_x)
         _, out_m, _ = self.pf.postconf("-M", check=False)
         _, out_p, _ = self.pf.postconf("-P", check=False)
-        # inline credentials (static:/inline: password maps) never leave the module
-        hide(self.m, secret_values(self.params, texts=(out_n, out_p, out_m)))
+        # inline credentials (static:/inline: password maps) never leave the module; main.cf and
+        # master.cf are read too, for names postconf does not know (a misspelt
+        # smtp_sasl_pasword_maps is only in the file and in an "unused parameter" warning)
+        conf_dir = self.pf.config_dir or pc.parse_n(out_x).get("config_directory") or "/etc/postfix"
+        files = []
+        for name in ("main.cf", "master.cf"):
+            try:
+                files.append(safe_io.text(safe_io.read_regular(os.path.join(conf_dir, name), missing=b"")))
+            except safe_io.InputError as exc:
+                self.errors.append(str(exc))
+        hide(self.m, secret_values(self.params, texts=(out_n, out_p, out_m, err_n, err_x, *files)))
         _, out_types, _ = self.pf.postconf("-m", check=False)
         self.services, self.overrides = pc.parse_M(out_m), pc.parse_P(out_p)
         self.map_types = set(out_types.split())
@@ -453,6 +462,9 @@ class Diagnosis:
         since = time.time() - window
         maillog = self.param("maillog_file")
         bases = list(self.p["log_paths"] or [])
+        for base in bases:
+            if os.path.lexists(base) and not os.path.isfile(base):
+                self.errors.append("log_paths: %s is not a regular file; not read" % base)
         if not bases:
             if maillog.startswith("/") and not maillog.startswith("/dev/"):
                 bases.append(maillog)
@@ -479,11 +491,10 @@ class Diagnosis:
     def gather_bounces(self, queue):
         records, sources = [], []
         for path in self.p["bounce_files"] or []:
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read(50 * 1024 * 1024)
-            except OSError as exc:
-                self.errors.append("cannot read %s: %s" % (path, exc.strerror))
+            try:  # regular files only: a FIFO named here must not hang the run
+                data = safe_io.read_regular(path, "bounce file", limit=50 * 1024 * 1024)
+            except safe_io.InputError as exc:
+                self.errors.append(str(exc))
                 continue
             for i, msg in enumerate(dsn_parse.split_mbox(data)):
                 parsed = dsn_parse.parse_message(msg)
@@ -560,10 +571,9 @@ class Diagnosis:
 def _load_ledger(path):
     """{fault_id: epoch} written by postfix_remediate when it fixed an ID; {} when absent or damaged."""
     try:
-        with open(path) as fh:
-            data = json.load(fh)
+        data = json.loads(safe_io.read_regular(path, "fix ledger", limit=16 * 1024 * 1024))
         return {k: float(v) for k, v in data.items() if isinstance(v, (int, float))}
-    except (OSError, ValueError, AttributeError):
+    except (safe_io.InputError, ValueError, AttributeError):
         return {}
 
 
@@ -630,7 +640,22 @@ def main():
         ),
         supports_check_mode=True,
     )
+    safe_io.guard_output(module)
     p = module.params
+    for name in ("backlog", "cert_days", "flood_count", "brute_force", "log_min_count", "bounce_from_queue"):
+        if p[name] < 0:
+            module.fail_json(msg="%s must not be negative (got %d)" % (name, p[name]))
+    for name in ("log_paths", "bounce_files"):
+        for path in p[name] or []:
+            try:
+                safe_io.require_absolute(path, name)
+            except safe_io.InputError as exc:
+                module.fail_json(msg=str(exc))
+    for name in ("state_file", "change_window_marker", "fix_ledger", "resolv_conf"):
+        try:
+            safe_io.require_absolute(p[name], name)
+        except safe_io.InputError as exc:
+            module.fail_json(msg=str(exc))
     try:
         ql.parse_duration(p["log_window"])
     except ql.SelectionError as exc:

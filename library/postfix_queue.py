@@ -200,9 +200,8 @@ import shutil
 import tempfile
 import time
 
-from ansible.module_utils import bounded_match
+from ansible.module_utils import bounded_match, safe_io
 from ansible.module_utils import postfix_queue_lib as ql
-from ansible.module_utils import safe_io
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix, Stream, with_config
 
@@ -391,10 +390,13 @@ def main():
         result["command"] = with_config([pf.bin(first[0])] + first[1:], pf.config_dir) if first else []
         result["flush_calls"] = n_calls
         if not module.check_mode:
+            done_calls = 0
             for argv in argvs:
                 rc, out, e = pf.run(argv, check=False)
                 if rc != 0:
+                    result["changed"] = done_calls > 0
                     module.fail_json(msg="%s failed: %s" % (" ".join(argv), (e or out).strip()), **result)
+                done_calls += 1
         done(module, result)
 
     maillog = pf.param("maillog_file")
@@ -423,7 +425,8 @@ def main():
         try:
             dest, saved, feed = backup(module, pf, queue_directory, selected, p["backup_dir"])
         except OSError as exc:  # disk full, read-only backup_dir...: nothing has been deleted yet
-            module.fail_json(msg="backup before delete failed, nothing was deleted: %s" % exc, **result)
+            result["changed"] = False
+            module.fail_json(msg="backup before delete failed, nothing was deleted: %s" % safe_io.oserror_text(exc), **result)
         result["backup_dir"] = dest
         result["backed_up"] = saved
         n_queued = saved  # what left the queue since the listing is neither copied nor deleted

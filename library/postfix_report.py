@@ -18,6 +18,8 @@ description:
   - Writes C(fleet.json) (the model), C(junit.xml) (one testcase per host x finding) and, from
     the given templates, C(index.html) and C(summary.md) into the directory, mode 0600.
   - Runs on the controller (delegated to localhost, or in a play on localhost); it never contacts a managed host.
+  - The files it writes are the run's output, rewritten every run, not state of the fleet:
+    C(changed) is always false, so a report never counts as a change in a play recap.
 version_added: "1.0.0"
 author: postfix-remedy
 options:
@@ -117,6 +119,7 @@ failed_hosts:
 import json
 import os
 
+from ansible.module_utils import safe_io
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.report_junit import to_xml
 from ansible.module_utils.report_model import build, summary_lines
@@ -124,13 +127,9 @@ from ansible.module_utils.report_render import render
 
 
 def _write(path, text):
-    """Atomic write, 0600: reports carry host details."""
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    """Atomic write, 0600 from the first byte: reports carry host details. A fresh temporary
+    name (never a predictable one a symlink could sit on)."""
+    safe_io.atomic_write(path, text.encode("utf-8", "surrogateescape"), mode=0o600, uid=os.getuid(), gid=os.getgid())
 
 
 def main():
@@ -149,7 +148,18 @@ def main():
         ),
         supports_check_mode=True,
     )
+    safe_io.guard_output(module)
     p = module.params
+    for key in ("html_template", "markdown_template"):
+        if p[key]:
+            try:  # regular, readable files only: a FIFO must not hang the run
+                safe_io.read_regular(p[key], key, limit=1)
+            except safe_io.InputError as exc:
+                module.fail_json(msg=str(exc))
+    if p["stale_after"] < 0:
+        module.fail_json(msg="stale_after must not be negative (got %d)" % p["stale_after"])
+    if os.path.lexists(p["directory"]) and not os.path.isdir(p["directory"]):
+        module.fail_json(msg="directory %s exists and is not a directory" % p["directory"])
     if not os.path.isdir(p["directory"]) and not module.check_mode:
         # No host got as far as its diagnosis: still write a report that says so.
         try:
@@ -174,7 +184,7 @@ def main():
                     _write(path, render(p[key], model, html=name.endswith(".html")))
                     files.append(path)
         except OSError as exc:
-            module.fail_json(msg="cannot write the report into %s: %s" % (p["directory"], exc))
+            module.fail_json(msg="cannot write the report into %s: %s" % (p["directory"], safe_io.oserror_text(exc)))
         except Exception as exc:  # a template error must say which template, not just fail
             module.fail_json(msg="cannot render the report: %s: %s" % (type(exc).__name__, exc))
     failed = [v["host"] for v in model["hosts"] if v["status"] in ("failed", "no report", "stale report")]

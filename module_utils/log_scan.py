@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import glob
-import gzip
 import hashlib
 import json
 import os
@@ -21,6 +20,7 @@ import time
 import zlib
 
 from ansible.module_utils import log_signatures as sig
+from ansible.module_utils import safe_io
 from ansible.module_utils.postfix_cmd import Stream
 
 BLOCK = 8 * 1024 * 1024
@@ -298,6 +298,44 @@ def _blocks(fh, start=0):
         yield rest
 
 
+class GzipLines:
+    """Line-aligned blocks of a gzip file's content (several members allowed), as far as it can
+    be decompressed: a file cut short or damaged yields every complete line before the cut and
+    sets `error`, where gzip.open would raise and lose the block it was reading."""
+
+    def __init__(self, fh):
+        self.fh, self.error = fh, None
+
+    def __iter__(self):
+        rest, dec, fed = b"", zlib.decompressobj(wbits=31), False
+        while not self.error:
+            data = self.fh.read(1 << 20)
+            if not data:
+                break
+            while data:
+                fed = True
+                try:
+                    out = dec.decompress(data)
+                except zlib.error as exc:
+                    self.error = str(exc)
+                    break
+                data = b""
+                if dec.eof:  # the next member starts in what is left, if anything
+                    data, dec, fed = dec.unused_data, zlib.decompressobj(wbits=31), False
+                rest += out
+                cut = rest.rfind(b"\n") + 1
+                if cut:
+                    yield rest[:cut]
+                    rest = rest[cut:]
+                elif len(rest) > 4 * BLOCK:  # a pathological line without newline: take it as is
+                    yield rest
+                    rest = b""
+        if not self.error and fed and not dec.eof:
+            self.error = "compressed data ends before the end-of-stream marker"
+        if rest and not self.error:
+            yield rest  # a last line without newline in a complete file
+
+
 def _head(path, opener=open):
     try:
         with opener(path, "rb") as fh:
@@ -336,6 +374,8 @@ def scan_file(path, state=None, since=None, masked=True, use_grep=True):
     reuse = (state and state.get("ino") == st.st_ino and state.get("dev") == st.st_dev
              and state.get("head") == head and state.get("offset", 0) <= st.st_size
              and state.get("masked") == masked)
+    if reuse and is_gz and not state.get("complete", True):
+        reuse = False  # read while still being written (logrotate's compress): read it whole again
     if reuse and (is_gz or state["offset"] == st.st_size):
         info["mode"] = "cached"
         return state, state["agg"], info
@@ -351,19 +391,23 @@ def scan_file(path, state=None, since=None, masked=True, use_grep=True):
             offset, info["read_bytes"], info["prefilter"] = stop, stop - start, "grep"
         else:
             sc = Scanner(since=since, masked=masked, year_hint=year_hint)
+    complete = True
     if "prefilter" not in info:
-        opener = gzip.open if is_gz else open
-        try:
-            with opener(path, "rb") as fh:
-                for block in _blocks(fh, 0 if is_gz else start):
-                    sc.feed(block)
-                    offset += len(block)
-                    info["read_bytes"] += len(block)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            info["error"] = "truncated or damaged gzip file: %s" % exc
+        with open(path, "rb") as fh:
+            gz = GzipLines(fh) if is_gz else None
+            for block in (gz if gz else _blocks(fh, start)):
+                sc.feed(block)
+                offset += len(block)
+                info["read_bytes"] += len(block)
+        if gz and gz.error:
+            # Every complete line before the damage was read. Not cached: a file caught while
+            # logrotate still compresses it is read whole again next time.
+            info["error"] = "truncated or damaged gzip file (%s); read the %d complete lines before it" % (
+                gz.error, sc.agg["lines"])
+            complete = False
     merged = merge(json.loads(json.dumps(agg)), sc.agg) if start else sc.agg
     new_state = {"ino": st.st_ino, "dev": st.st_dev, "head": head, "offset": st.st_size if is_gz else offset,
-                 "path": path, "masked": masked, "agg": merged, "scanned": time.time()}
+                 "path": path, "masked": masked, "agg": merged, "scanned": time.time(), "complete": complete}
     return new_state, merged, info
 
 
@@ -387,21 +431,23 @@ def discover(candidates, extra=(), window_start=None):
 
 
 def load_state(path):
+    """The saved scan state; a fresh one when it is absent, damaged or not a regular file."""
     try:
-        with open(path) as fh:
+        with safe_io.open_regular(path, "scan state") as fh:
             data = json.load(fh)
         return data if data.get("version") == STATE_VERSION else {"version": STATE_VERSION, "files": {}}
-    except (OSError, ValueError, AttributeError):
+    except (safe_io.InputError, OSError, ValueError, AttributeError):
         return {"version": STATE_VERSION, "files": {}}
 
 
 def save_state(path, state):
+    """Write the state 0600 under a fresh temporary name; never over something that is not a
+    regular file (a FIFO, a directory or a device named as state_file is left alone)."""
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise OSError("state file %s is not a regular file; not overwritten" % path)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(state, fh)
-    os.replace(tmp, path)
+    safe_io.atomic_write(path, json.dumps(state).encode("utf-8", "surrogateescape"), mode=0o600,
+                         uid=os.getuid(), gid=os.getgid())
 
 
 def scan(paths, state=None, since=None, masked=True):

@@ -13,8 +13,10 @@ import math
 import os
 
 try:
+    from ansible.module_utils import safe_io
     from ansible.module_utils.fault_catalog import CATALOG, OUTSIDE, SEVERITIES
 except ImportError:  # tests import it directly
+    from module_utils import safe_io
     from module_utils.fault_catalog import CATALOG, OUTSIDE, SEVERITIES
 
 SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -37,10 +39,10 @@ HEAT_LEVELS = 6
 
 
 def _read(path):
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return json.load(fh), None
-    except (OSError, ValueError) as exc:
+    try:  # regular files only: a FIFO named *.json in the directory must not hang the report
+        with safe_io.open_regular(path, "host report") as fh:
+            return json.loads(fh.read().decode("utf-8", "replace")), None
+    except (safe_io.InputError, OSError, ValueError) as exc:
         return None, "%s: %s" % (os.path.basename(path), exc)
 
 

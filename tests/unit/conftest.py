@@ -228,3 +228,79 @@ def clone_deferred(conf, n, first=0xA0000):
         os.utime(dst, (later, later))
         made.append(qid)
     return made
+
+
+def strict_utf8_problems(value, where="result"):
+    """Paths inside a module result that Ansible's controller would refuse (not strict UTF-8)."""
+    out = []
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            out.append(where)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            out += strict_utf8_problems(k, where + ".<key>") + strict_utf8_problems(v, "%s.%s" % (where, k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            out += strict_utf8_problems(v, "%s[%d]" % (where, i))
+    return out
+
+
+_BOOT = (
+    "import runpy, sys, ansible.module_utils as mu; mu.__path__.append(%r); "
+    "path = sys.argv.pop(1); runpy.run_path(path, run_name='__main__')"
+)
+
+
+def run_direct(name, args, check=False, diff=False, timeout=60):
+    """Run library/<name>.py the way Ansible runs it on a host: a fresh Python process, the
+    arguments as JSON (with Ansible's internal flags), the result as JSON on stdout, exit code 1
+    on fail_json. Returns (result, stdout, stderr); result has "hung" or "crashed" when the module
+    did not answer, and "utf8_problems" for strings the controller would refuse.
+    """
+    import sys
+    payload = {"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check, _ansible_diff=diff,
+                                           _ansible_tmpdir=None, _ansible_remote_tmp="/tmp",
+                                           _ansible_keep_remote_files=False)}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(payload, fh)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _BOOT % str(ROOT / "module_utils"),
+                               str(ROOT / "library" / (name + ".py")), fh.name],
+                              capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        return {"hung": True, "failed": True, "msg": "no answer in %d s" % timeout}, exc.stdout or b"", exc.stderr or b""
+    finally:
+        os.unlink(fh.name)
+    out, err = proc.stdout, proc.stderr
+    start = out.find(b"{")
+    try:
+        result = json.loads(out[start:].decode("utf-8", "surrogateescape")) if start >= 0 else None
+    except ValueError:
+        result = None
+    if not isinstance(result, dict):
+        return {"crashed": True, "failed": True, "msg": (err or out).decode("utf-8", "replace")[-2000:]}, out, err
+    result["utf8_problems"] = strict_utf8_problems(result)
+    return result, out, err
+
+
+def tree_fingerprint(*roots, skip=("pid", "master.lock", "mail.log", "prng_exch")):
+    """{relative path: (type, mode, size, sha256)} of every file under roots: what a failed call
+    must leave byte-identical (config, tables, queue files)."""
+    import hashlib
+    import stat as st_
+    out = {}
+    for root in roots:
+        root = Path(root)
+        if not root.exists():
+            continue
+        for p in sorted(root.rglob("*")):
+            if any(part in skip for part in p.parts):
+                continue
+            s = p.lstat()
+            kind = "l" if st_.S_ISLNK(s.st_mode) else "d" if st_.S_ISDIR(s.st_mode) else \
+                "f" if st_.S_ISREG(s.st_mode) else "o"
+            digest = hashlib.sha256(p.read_bytes()).hexdigest() if kind == "f" else ""
+            out[str(p)] = (kind, st_.S_IMODE(s.st_mode), s.st_size if kind == "f" else 0, digest)
+    return out
