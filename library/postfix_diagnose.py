@@ -645,17 +645,6 @@ def main():
     for name in ("backlog", "cert_days", "flood_count", "brute_force", "log_min_count", "bounce_from_queue"):
         if p[name] < 0:
             module.fail_json(msg="%s must not be negative (got %d)" % (name, p[name]))
-    for name in ("log_paths", "bounce_files"):
-        for path in p[name] or []:
-            try:
-                safe_io.require_absolute(path, name)
-            except safe_io.InputError as exc:
-                module.fail_json(msg=str(exc))
-    for name in ("state_file", "change_window_marker", "fix_ledger", "resolv_conf"):
-        try:
-            safe_io.require_absolute(p[name], name)
-        except safe_io.InputError as exc:
-            module.fail_json(msg=str(exc))
     try:
         ql.parse_duration(p["log_window"])
     except ql.SelectionError as exc:

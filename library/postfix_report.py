@@ -18,8 +18,8 @@ description:
   - Writes C(fleet.json) (the model), C(junit.xml) (one testcase per host x finding) and, from
     the given templates, C(index.html) and C(summary.md) into the directory, mode 0600.
   - Runs on the controller (delegated to localhost, or in a play on localhost); it never contacts a managed host.
-  - The files it writes are the run's output, rewritten every run, not state of the fleet:
-    C(changed) is always false, so a report never counts as a change in a play recap.
+  - The files it writes are the run's output, rewritten every run, not state of the fleet,
+    so C(changed) is always false and a report never counts as a change in a play recap.
 version_added: "1.0.0"
 author: postfix-remedy
 options:

@@ -53,8 +53,19 @@ def _only_escapes(value):
 
 
 def guard_output(module):
-    """Make module.exit_json/fail_json return strict UTF-8 whatever bytes the host's files held."""
+    """Make module.exit_json/fail_json return strict UTF-8 whatever bytes the host's files held,
+    and refuse unusable path options (empty, relative, with a NUL byte) before anything else,
+    naming the option: every `type: path` option of every module goes through here."""
     exit_json, fail_json = module.exit_json, module.fail_json
+    for name, opt in (module.argument_spec or {}).items():
+        value = module.params.get(name)
+        if value is None or "path" not in (opt.get("type"), opt.get("elements")):
+            continue
+        for path in (value if isinstance(value, list) else [value]):
+            try:
+                require_absolute(path, name)
+            except InputError as exc:
+                fail_json(msg=printable(str(exc)))
 
     def _exit(**kw):
         exit_json(**printable(kw))
@@ -68,7 +79,7 @@ def guard_output(module):
 
 def require_absolute(path, what="path"):
     if not isinstance(path, str) or not path:
-        raise InputError("%s is empty" % what)
+        raise InputError("%s is empty: give an absolute path" % what)
     if "\x00" in path:
         raise InputError("%s %r contains a NUL byte" % (what, path))
     if not os.path.isabs(path):

@@ -13,8 +13,9 @@ import re
 
 # Names whose static:/inline: values are credentials. Loose on purpose: a misspelt
 # smtp_sasl_pasword_maps (which Postfix ignores, but the file still holds) is a secret too.
-# Only static:/inline: map data is ever taken from a value, so a broad name costs nothing.
-SECRET_NAME = re.compile(r"(?i)(pass|pw|secret|sasl|cred|auth|token)")
+# Only static:/inline: map data is ever taken from a value; not "sasl" or "auth" alone, since
+# smtpd_sasl_mechanism_filter = static:rest and authorized_*_users = static:anyone are not secrets.
+SECRET_NAME = re.compile(r"(?i)(pass|pasw|pwd|secret|cred|token|sasl\w*_maps)")
 # main.cf lines, and `postconf -n` / `-P` output (service/type/name = value)
 MAIN_LINE = re.compile(r"^[ \t]*([\w/.:-]+)[ \t]*=[ \t]*(.*)$", re.M)
 MASTER_OPT = re.compile(r"-o\s*\{?\s*([A-Za-z0-9_]+)\s*=\s*([^}\n]*?)(?=\s*\}|\s*$|\s+-)", re.M)

@@ -152,7 +152,10 @@ POSTCONF = [
     Case("bad-name", {"config_dir": cfg, "parameters": {"my networks": "x"}}, fails="invalid parameter name 'my networks'"),
     Case("unknown-name", {"config_dir": cfg, "parameters": {"mynetwork": "x"}}, fails="did you mean 'mynetworks'"),
     Case("huge-name", {"config_dir": cfg, "absent": ["x" * 5000 + "$"]}, fails="invalid parameter name"),
-    Case("relative-config-dir", {"config_dir": "etc/postfix", "parameters": {"soft_bounce": "yes"}}, fails="config_dir"),
+    Case("relative-config-dir", {"config_dir": "etc/postfix", "parameters": {"soft_bounce": "yes"}},
+         fails="config_dir 'etc/postfix' is relative"),
+    Case("nul-config-dir", {"config_dir": "/etc/post\x00fix", "parameters": {"soft_bounce": "yes"}},
+         fails="contains a NUL byte"),
     Case("missing-config-dir", {"config_dir": "/nonexistent/postfix", "parameters": {"soft_bounce": "yes"}},
          fails="no main.cf in config_dir /nonexistent/postfix"),
     Case("master-cf-fifo", {"config_dir": cfg, "parameters": {"soft_bounce": "yes"}}, fails="is a FIFO",
@@ -227,7 +230,8 @@ POSTMAP = [
          prepare=make_table("virtual", b"b@example.org root\n"), fails="is 200000 bytes long"),
     Case("lmdb-long-key", {"path": table(), "type": "lmdb", "config_dir": cfg, "entries": {"k" * 600: "root"}},
          prepare=make_table("virtual", b"b@example.org root\n"), fails="limit is 511 (LMDB)"),
-    Case("relative-path", {"path": "virtual", "type": "hash", "config_dir": cfg}, fails="'virtual' is relative"),
+    Case("relative-path", {"path": "virtual", "type": "hash", "config_dir": cfg}, fails="path 'virtual' is relative"),
+    Case("empty-path", {"path": "", "type": "hash", "config_dir": cfg}, fails="path is empty"),
     Case("fifo-source", {"path": table(), "type": "hash", "config_dir": cfg},
          prepare=lambda c: os.mkfifo(c["root"] / "virtual"), fails="is a FIFO"),
     Case("directory-source", {"path": table(), "type": "hash", "config_dir": cfg},
@@ -276,7 +280,7 @@ def test_postmap_bad_input(postfix_dir, case):
 # ---------------------------------------------------------------------------------- postfix_check
 
 CHECK = [
-    Case("relative-config-dir", {"config_dir": "etc"}, fails="config_dir must be an absolute path"),
+    Case("relative-config-dir", {"config_dir": "etc"}, fails="config_dir 'etc' is relative"),
     Case("no-main-cf", {"config_dir": "/nonexistent"}, fails="no main.cf in config_dir /nonexistent"),
     Case("latin1-main-cf", {"config_dir": cfg}, prepare=append_main(b"# caf\xe9\n")),
     Case("bad-boolean", {"config_dir": cfg}, prepare=append_main(b"soft_bounce = maybe\n"), fails="soft_bounce"),
@@ -299,6 +303,7 @@ def report_dir(ctx):
 
 REPORT = [
     Case("directory-is-a-file", {"directory": lambda c: str(c["conf"] / "main.cf")}, fails="is not a directory"),
+    Case("relative-directory", {"directory": "reports"}, fails="directory 'reports' is relative"),
     Case("template-fifo", {"directory": report_dir, "html_template": lambda c: str(c["root"] / "t.html")},
          prepare=lambda c: os.mkfifo(c["root"] / "t.html"), fails="is a FIFO"),
     Case("template-missing", {"directory": report_dir, "html_template": "/nonexistent/t.html"},
@@ -434,7 +439,8 @@ QUEUE = [
     Case("delete-unconfirmed", q(action="delete", sender="s1@example.org"), fails="set confirm=true"),
     Case("site-on-hold", q(action="hold", site="example.org"), fails="site is only for action=flush"),
     Case("domain-only-at", q(action="hold", sender="@"), fails="names no domain"),
-    Case("relative-config-dir", q(config_dir="etc", action="list"), fails="config_dir must be an absolute path"),
+    Case("relative-config-dir", q(config_dir="etc", action="list"), fails="config_dir 'etc' is relative"),
+    Case("relative-backup-dir", q(action="delete", confirm=True, ids=[], backup_dir="backups"), fails="backup_dir 'backups' is relative"),
     Case("corrupt-non-ascii-list", q(action="list", queue=["corrupt"]), prepare=corrupt_file(b"ABC\xe9DEF"),
          then=lambda r, c: r["selected_count"] == 1 or pytest.fail(r)),
     Case("corrupt-non-ascii-quarantine", q(action="delete", confirm=True, queue=["corrupt"]),
