@@ -27,7 +27,7 @@ APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix
 	bind9-dnsutils openssl ca-certificates python3-venv python3-pip git make strace \
 	chromium poppler-utils fonts-dejavu-core pflogsumm time
 
-.PHONY: help setup system-deps venv image lint unit molecule matrix test lab lab-down demo bench clean
+.PHONY: help setup system-deps venv image lint unit fuzz molecule matrix test lab lab-down demo bench clean
 
 help:
 	@echo "make test      install everything, lint, unit tests, Molecule scenarios ($(SCENARIOS)),"
@@ -36,6 +36,8 @@ help:
 	@echo "make lab       build/reuse the lab image and start N lab containers"
 	@echo "make lab-down  remove every lab container"
 	@echo "make bench     run the benchmarks in tests/bench"
+	@echo "make fuzz      the long bad-input run: hypothesis over every module's argument_spec,"
+	@echo "               FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) cases per module (make test runs 25)"
 
 setup: system-deps venv
 
@@ -69,6 +71,11 @@ lint: venv
 
 unit: setup
 	$(BIN)/pytest -q tests/unit
+
+# Long run of tests/unit/test_module_fuzz.py (issue 21): at least 2,000 cases per module.
+FUZZ_EXAMPLES ?= 2000
+fuzz: setup
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/unit/test_module_fuzz.py
 
 molecule: setup image
 	cd tests && for s in $(SCENARIOS); do \
