@@ -170,7 +170,7 @@ POSTCONF = [
          fails="unknown master.cf field 'bogus'"),
     Case("bad-field-value", {"config_dir": cfg, "services": [{"service": "smtp/inet", "fields": {"chroot": "maybe"}}]},
          fails="invalid chroot field",  # refused by postconf itself, in the dry run on a scratch copy
-         then=lambda r, c: "postconf-" not in r["msg"] and str(c["conf"]) in r["msg"] or pytest.fail(r["msg"])),
+         then=lambda r, c: "/postconf-" not in r["msg"] or pytest.fail(r["msg"])),  # not the scratch copy's name
     Case("missing-service", {"config_dir": cfg, "services": [{"service": "nosuch/unix", "params": {"a": "b"}}]},
          fails="service nosuch/unix is not in master.cf"),
     Case("list-add-not-a-list", {"config_dir": cfg, "list_add": {"mynetworks": "10.0.0.0/8"}},
