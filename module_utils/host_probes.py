@@ -15,6 +15,7 @@ import time
 
 from ansible.module_utils import dns_probe
 from ansible.module_utils import postfix_maps as pm
+from ansible.module_utils import safe_io
 
 MAP_REF = re.compile(r"(?<![\w/])(?:proxy:)?([a-z][a-z0-9]*):(/[^\s,]+)")
 
@@ -23,10 +24,9 @@ MAP_REF = re.compile(r"(?<![\w/])(?:proxy:)?([a-z][a-z0-9]*):(/[^\s,]+)")
 def resolvers(resolv_conf, chroot_copy, timeout=2.0, probe_name="."):
     """Query every nameserver of resolv.conf once; compare the chroot copy."""
     out = dict(path=resolv_conf, servers=[], chroot=None, error=None)
-    try:
-        with open(resolv_conf, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-    except OSError as exc:
+    try:  # regular files only: a FIFO given as resolv_conf must not hang the diagnosis
+        text = safe_io.read_regular(resolv_conf, "resolv_conf", limit=1 << 20).decode("utf-8", "replace")
+    except safe_io.InputError as exc:
         out["error"] = str(exc)
         return out
     servers, options = dns_probe.parse_resolv_conf(text)
@@ -41,11 +41,10 @@ def resolvers(resolv_conf, chroot_copy, timeout=2.0, probe_name="."):
         info = dict(path=chroot_copy, exists=os.path.isfile(chroot_copy), same=None)
         if info["exists"]:
             try:
-                with open(chroot_copy, encoding="utf-8", errors="replace") as fh:
-                    chroot_text = fh.read()
+                chroot_text = safe_io.read_regular(chroot_copy, "chroot resolv.conf", limit=1 << 20).decode("utf-8", "replace")
                 info["same"] = chroot_text == text
                 info["servers"] = dns_probe.parse_resolv_conf(chroot_text)[0]
-            except OSError as exc:
+            except safe_io.InputError as exc:
                 info["error"] = str(exc)
         out["chroot"] = info
     return out
