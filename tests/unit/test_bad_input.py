@@ -19,8 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (needs_postfix, needs_root, queue_dir, queue_ids, run_direct, send, sh, tree_fingerprint,
-                      write_main_cf)
+from conftest import needs_postfix, needs_root, queue_dir, queue_ids, run_direct, send, sh, tree_fingerprint
 
 SECRET = "Sekr3tPassw0rd"
 pytestmark = [needs_postfix]

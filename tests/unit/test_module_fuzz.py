@@ -22,8 +22,19 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import (ModuleExit, _load, needs_postfix, needs_root, queue_dir, queue_ids, run_module, send, sh,
-                      strict_utf8_problems, tree_fingerprint, write_main_cf)
+from conftest import (
+    ModuleExit,
+    _load,
+    needs_postfix,
+    needs_root,
+    queue_ids,
+    run_module,
+    send,
+    sh,
+    strict_utf8_problems,
+    tree_fingerprint,
+    write_main_cf,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
