@@ -20,7 +20,7 @@ SECRET_NAME = re.compile(r"(?i)(pass|pasw|pwd|secret|cred|token|sasl\w*_maps)")
 MAIN_LINE = re.compile(r"^[ \t]*([\w/.:-]+)[ \t]*=[ \t]*(.*)$", re.M)
 MASTER_OPT = re.compile(r"-o\s*\{?\s*([A-Za-z0-9_]+)\s*=\s*([^}\n]*?)(?=\s*\}|\s*$|\s+-)", re.M)
 STATIC = re.compile(r"static:\{?\s*([^\s,}]+(?:\s[^\s,}]+)*)\s*\}?")
-INLINE = re.compile(r"inline:\{([^}]*)\}")
+INLINE = re.compile(r"inline:\{([^}]*)\}?")  # an unclosed brace still holds a credential
 MIN_LEN = 4  # shorter strings would mask half the output
 
 
