@@ -241,7 +241,6 @@ import time
 
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils import safe_io
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix
 from ansible.module_utils.secret_params import hide, secret_forms, secret_values
 
@@ -452,7 +451,7 @@ def main():
         args_present=dict(type="list", elements="str", default=[]),
         args_absent=dict(type="list", elements="str", default=[]),
     )
-    module = AnsibleModule(
+    module = safe_io.module_class()(
         argument_spec=dict(
             config_dir=dict(type="path"),
             parameters=dict(type="dict", default={}),
@@ -546,6 +545,9 @@ def main():
             try:
                 safe_io.restore(saved)
                 state = "previous main.cf and master.cf restored"
+                for copy in result["backup_files"]:  # copies of what is live again: not left behind
+                    os.unlink(copy)
+                result["backup_files"] = []
             except OSError as exc:
                 state = "RESTORING THE PREVIOUS FILES FAILED TOO (%s); copies: %s" % (
                     safe_io.oserror_text(exc), result["backup_files"] or "none")

@@ -62,12 +62,11 @@ chroot_updates:
 """
 
 from ansible.module_utils import safe_io
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import CHROOT_SYNC_RE, Postfix
 
 
 def main():
-    module = AnsibleModule(
+    module = safe_io.module_class()(
         argument_spec=dict(
             config_dir=dict(type="path"),
             readonly=dict(type="bool", default=False),

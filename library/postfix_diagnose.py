@@ -218,7 +218,6 @@ from ansible.module_utils import dsn_parse, log_scan, safe_io
 from ansible.module_utils import host_probes as hp
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils import postfix_queue_lib as ql
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix, with_config
 from ansible.module_utils.secret_params import hide, secret_values
 
@@ -609,7 +608,7 @@ def _system_ca_bundle():
 
 
 def main():
-    module = AnsibleModule(
+    module = safe_io.module_class()(
         argument_spec=dict(
             config_dir=dict(type="path"),
             checks=dict(type="list", elements="str", default=["log", "config", "probes", "queue", "bounce"],

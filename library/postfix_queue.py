@@ -202,7 +202,6 @@ import time
 
 from ansible.module_utils import bounded_match, safe_io
 from ansible.module_utils import postfix_queue_lib as ql
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix, Stream, with_config
 
 POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
@@ -317,7 +316,7 @@ def done(module, result):
 
 
 def main():
-    module = AnsibleModule(
+    module = safe_io.module_class()(
         argument_spec=dict(
             action=dict(type="str", default="list", choices=["list", "flush", "requeue", "hold", "release", "delete"]),
             queue=dict(type="list", elements="str", choices=list(ql.QUEUES)),

@@ -120,7 +120,6 @@ import json
 import os
 
 from ansible.module_utils import safe_io
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.report_junit import to_xml
 from ansible.module_utils.report_model import build, summary_lines
 from ansible.module_utils.report_render import render
@@ -133,7 +132,7 @@ def _write(path, text):
 
 
 def main():
-    module = AnsibleModule(
+    module = safe_io.module_class()(
         argument_spec=dict(
             directory=dict(type="path", required=True),
             hosts=dict(type="list", elements="str", default=[]),

@@ -147,13 +147,12 @@ import tempfile
 
 from ansible.module_utils import postfix_maps as pm
 from ansible.module_utils import safe_io
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.postfix_cmd import Postfix
 from ansible.module_utils.secret_params import hide, secret_forms
 
 
 def main():
-    module = AnsibleModule(
+    module = safe_io.module_class()(
         argument_spec=dict(
             path=dict(type="path", required=True),
             type=dict(type="str"),

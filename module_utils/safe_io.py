@@ -15,6 +15,8 @@ import os
 import stat
 import tempfile
 
+from ansible.module_utils.basic import AnsibleModule
+
 
 class InputError(Exception):
     """A path or file the module must not use, with a message that names it."""
@@ -75,6 +77,48 @@ def guard_output(module):
 
     module.exit_json, module.fail_json = _exit, _fail
     return module
+
+
+def raw_no_log_values(argument_spec, params):
+    """The values of every no_log option in the raw, unvalidated params, whatever their type.
+
+    Ansible collects no_log values while validating; when another option's sub-options are of
+    the wrong type (services: "" where a list of dicts is wanted) that collection raises and is
+    skipped, and the failure it reports echoes secret_parameters in its invocation. Collected
+    here, independently, so the failure can be masked too."""
+    out = set()
+
+    def leaves(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                yield from leaves(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                yield from leaves(v)
+        elif value is not None and not isinstance(value, bool):
+            yield str(value)
+
+    for name, opt in (argument_spec or {}).items():
+        if not isinstance(opt, dict) or not isinstance(params, dict) or name not in params:
+            continue
+        if opt.get("no_log"):
+            out.update(v for v in leaves(params[name]) if v)
+        elif opt.get("options") and isinstance(params[name], (dict, list)):
+            items = params[name] if isinstance(params[name], list) else [params[name]]
+            for item in items:
+                out |= raw_no_log_values(opt["options"], item)
+    return out
+
+
+def module_class():
+    """AnsibleModule whose failures during argument validation still mask every no_log value
+    (see raw_no_log_values). Modules build themselves with module_class()(...)."""
+    class RemedyModule(AnsibleModule):
+        def fail_json(self, msg, **kw):
+            self.no_log_values.update(raw_no_log_values(getattr(self, "argument_spec", None), getattr(self, "params", None)))
+            super().fail_json(msg=printable(msg), **printable(kw))
+
+    return RemedyModule
 
 
 def require_absolute(path, what="path"):
@@ -200,8 +244,6 @@ def resolve_file_args(params, current_mode=None):
     InputError naming it. mode None means "not given"; uid/gid -1 means "leave as is"."""
     import grp
     import pwd
-
-    from ansible.module_utils.basic import AnsibleModule
 
     uid = gid = -1
     owner, group, mode = params.get("owner"), params.get("group"), params.get("mode")
