@@ -143,6 +143,7 @@ query:
 """
 
 import os
+import shutil
 import tempfile
 
 from ansible.module_utils import postfix_maps as pm
@@ -196,6 +197,11 @@ def main():
         mode, uid, gid = safe_io.resolve_file_args(p, current_mode)
     except (ValueError, safe_io.InputError) as exc:
         module.fail_json(msg=str(exc))
+    own = {os.path.realpath(os.path.join(pf.config_dir or pf.param("config_directory"), f))
+           for f in ("main.cf", "master.cf", "dynamicmaps.cf", "postfix-files")}
+    spool = os.path.realpath(pf.param("queue_directory")) + "/"
+    if os.path.realpath(path) in own or os.path.realpath(path).startswith(spool):
+        module.fail_json(msg="%s is Postfix's own configuration or queue, not a lookup table" % path)
     if not exists and not (p["create"] and (present or p["exclusive"])):
         module.fail_json(msg="table source %s does not exist%s" % (path, "" if p["create"] else " (use create=true to create it)"))
     if not exists and not os.path.isdir(os.path.dirname(path)):
@@ -238,19 +244,28 @@ def main():
     umask = 0o077 if secret else None
     if mode is None and not exists:
         mode = 0o600 if secret else 0o644
-    if not module.check_mode:
-        if entry_changes:
-            if indexed:  # prove postmap accepts the new source before the real one is touched
-                trial_build(module, pf, tool, map_type, path, after, umask)
-            try:
-                safe_io.atomic_write(path, after, mode=mode if mode is not None else None, uid=uid, gid=gid)
-            except OSError as exc:
-                module.fail_json(msg="cannot write %s: %s; the table is unchanged" % (path, safe_io.oserror_text(exc)), **result)
-        if rebuild:
-            rc, out, err = pf.run([tool, "%s:%s" % (map_type, path)], check=False, record=True, umask=umask)
-            if rc != 0:
-                module.fail_json(msg="%s %s:%s failed: %s" % (tool, map_type, path, (err or out).strip()), rc=rc, **result)
-            result["warnings_postmap"] = [line for line in err.splitlines() if line.strip()]
+    if not module.check_mode and (entry_changes or rebuild):
+        if entry_changes and indexed:  # prove postmap accepts the new source before the real one is touched
+            trial_build(module, pf, tool, map_type, path, after, umask)
+        kept = keep_copies(module, [path] + (pm.index_files(map_type, path) if indexed else []))
+        try:
+            if entry_changes:
+                try:
+                    safe_io.atomic_write(path, after, mode=mode if mode is not None else None, uid=uid, gid=gid)
+                except OSError as exc:
+                    module.fail_json(msg="cannot write %s: %s; the table is unchanged" % (path, safe_io.oserror_text(exc)), **result)
+            if rebuild:
+                rc, out, err = pf.run([tool, "%s:%s" % (map_type, path)], check=False, record=True, umask=umask)
+                if rc != 0:
+                    stuck = put_back(kept)
+                    result.update(changed=bool(stuck), rebuilt=False)
+                    module.fail_json(msg="%s %s:%s failed: %s; %s" % (
+                        tool, map_type, path, (err or out).strip(),
+                        "COULD NOT PUT BACK: %s" % ", ".join(stuck) if stuck else "the previous table and index were put back"),
+                        rc=rc, **result)
+                result["warnings_postmap"] = [line for line in err.splitlines() if line.strip()]
+        finally:
+            drop(kept)
     # Ownership and mode of source and index (check mode only reports the difference).
     for f in [path] + (pm.index_files(map_type, path) if indexed else []):
         if os.path.exists(f):
@@ -270,6 +285,53 @@ def main():
             answers[key] = out.rstrip("\n") if rc == 0 else None
         result["query"] = answers
     module.exit_json(**result)
+
+
+def keep_copies(module, paths):
+    """{path: copy or None (absent)}: byte copies, beside the files, of a table's source and
+    index before they are rewritten, so a failed build puts back exactly what was there."""
+    kept, f = {}, paths[0]
+    try:
+        for f in paths:
+            if os.path.lexists(f):
+                fd, copy = tempfile.mkstemp(dir=os.path.dirname(f), prefix=".%s.keep-" % os.path.basename(f))
+                os.close(fd)
+                kept[f] = copy  # known before the copy, so a failed copy is removed too
+                shutil.copy2(f, copy)
+                st = os.stat(f)
+                os.chown(copy, st.st_uid, st.st_gid)
+                kept[f] = copy
+            else:
+                kept[f] = None
+    except OSError as exc:
+        drop(kept)
+        module.fail_json(msg="cannot keep a copy of %s before rewriting it: %s; nothing was changed"
+                         % (f, safe_io.oserror_text(exc)))
+    return kept
+
+
+def put_back(kept):
+    """Put every kept file back where its bytes changed; returns what could not be put back."""
+    stuck = []
+    for f, copy in kept.items():
+        try:
+            if copy is None:
+                if os.path.lexists(f):
+                    os.unlink(f)
+                continue
+            with open(copy, "rb") as a, open(f, "rb") as b:
+                if a.read() == b.read():
+                    continue
+            os.replace(copy, f)
+        except OSError as exc:
+            stuck.append("%s (%s)" % (f, safe_io.oserror_text(exc)))
+    return stuck
+
+
+def drop(kept):
+    for copy in kept.values():
+        if copy and os.path.lexists(copy):
+            os.unlink(copy)
 
 
 def trial_build(module, pf, tool, map_type, path, data, umask):
