@@ -285,9 +285,20 @@ def run_direct(name, args, check=False, diff=False, timeout=60):
     return result, out, err
 
 
+def touched(before, after):
+    """Paths whose content, mode or modification time differ between two fingerprints."""
+    return {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+
+
+def content_changed(before, after):
+    """Paths whose type, mode or bytes differ (a rewrite with the same bytes does not count)."""
+    return {k for k in set(before) | set(after) if (before.get(k) or ())[:4] != (after.get(k) or ())[:4]}
+
+
 def tree_fingerprint(*roots, skip=("pid", "master.lock", "mail.log", "prng_exch")):
-    """{relative path: (type, mode, size, sha256)} of every file under roots: what a failed call
-    must leave byte-identical (config, tables, queue files)."""
+    """{path: (type, mode, size, sha256, mtime_ns)} of every file under roots: what a failed call
+    must leave byte-identical (config, tables, queue files). The mtime tells a rewrite with the
+    same bytes (an index rebuilt from a source that only looked stale)."""
     import hashlib
     import stat as st_
     out = {}
@@ -302,5 +313,6 @@ def tree_fingerprint(*roots, skip=("pid", "master.lock", "mail.log", "prng_exch"
             kind = "l" if st_.S_ISLNK(s.st_mode) else "d" if st_.S_ISDIR(s.st_mode) else \
                 "f" if st_.S_ISREG(s.st_mode) else "o"
             digest = hashlib.sha256(p.read_bytes()).hexdigest() if kind == "f" else ""
-            out[str(p)] = (kind, st_.S_IMODE(s.st_mode), s.st_size if kind == "f" else 0, digest)
+            out[str(p)] = (kind, st_.S_IMODE(s.st_mode), s.st_size if kind == "f" else 0, digest,
+                           s.st_mtime_ns if kind == "f" else 0)
     return out

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import needs_postfix, needs_root, queue_dir, queue_ids, run_direct, send, sh, tree_fingerprint
+from conftest import content_changed, needs_postfix, needs_root, queue_dir, queue_ids, run_direct, send, sh, touched, tree_fingerprint
 
 SECRET = "Sekr3tPassw0rd"
 pytestmark = [needs_postfix]
@@ -58,17 +58,19 @@ def _run(module, case, conf, extra_roots=()):
         assert res.get("failed"), "%s should fail: %s" % (case.id, res)
         assert case.fails in res["msg"], "%s: message %r does not say %r" % (case.id, res["msg"], case.fails)
         assert res.get("changed") is False or "changed" not in res, res
-        changed_files = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        changed_files = content_changed(before, after)
         assert not changed_files, "%s failed but changed %s" % (case.id, sorted(changed_files))
     else:
         assert not res.get("failed"), "%s failed: %s" % (case.id, res.get("msg"))
-        changed_files = {k for k in set(before) | set(after) if before.get(k) != after.get(k)
-                         and not (case.outputs and k.startswith(str(ctx["root"] / case.outputs)))}
+        def mine(paths):
+            return {k for k in paths if not (case.outputs and k.startswith(str(ctx["root"] / case.outputs)))}
         if case.check:
-            assert not changed_files, "check mode changed %s" % sorted(changed_files)
+            assert not mine(touched(before, after)), "check mode changed %s" % sorted(mine(touched(before, after)))
+        elif res["changed"]:
+            assert mine(touched(before, after)), "%s: changed=true but no file was touched" % case.id
         else:
-            assert bool(changed_files) == bool(res["changed"]), \
-                "%s: changed=%s but files changed: %s" % (case.id, res["changed"], sorted(changed_files))
+            assert not mine(content_changed(before, after)), \
+                "%s: changed=false but files changed: %s" % (case.id, sorted(mine(content_changed(before, after))))
         if case.changed is not None:
             assert res["changed"] == case.changed, res
     if case.then:
