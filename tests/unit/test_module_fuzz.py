@@ -121,7 +121,7 @@ def paths_in(root):
     r = str(root)
     return st.sampled_from([r + "/etc/virtual", r + "/etc/sasl_passwd", r + "/fifo", r + "/queue", r + "/nosuch/x",
                             "relative/path", "", "/dev/zero", "/dev/null", r + "/link", r + "/etc/main.cf",
-                            r + "/mail.log", r + "/bounces", r + "/reports"])
+                            r + "/scan.log", r + "/bounces", r + "/reports"])
 
 
 def prepare_root(root):
@@ -133,7 +133,7 @@ def prepare_root(root):
     if not (root / "link").is_symlink():
         os.symlink(root / "etc" / "virtual", root / "link")
     (root / "etc" / "virtual").write_bytes(b"# caf\xe9\rx\npostmaster@example.org root\n")
-    (root / "mail.log").write_bytes(b"Nov 28 10:00:00 mx1 postfix/smtp[1]: warning: \xff\xfe odd\n")
+    (root / "scan.log").write_bytes(b"Nov 28 10:00:00 mx1 postfix/smtp[1]: warning: \xff\xfe odd\n")
     (root / "bounces").write_bytes(b"From MAILER-DAEMON\nSubject: Undelivered\n\n\xe9\n")
     (root / "reports").mkdir(exist_ok=True)
 
