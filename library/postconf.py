@@ -556,6 +556,12 @@ def main():
 
         apply_ops(pf, plan.ops, record=True, on_error=undo)
         result["commands"] = pf.commands
+        for f in FILES:  # a symlinked main.cf stays a symlink; its target gets the new content
+            try:
+                if safe_io.keep_link(paths[f], saved[paths[f]]):
+                    result.setdefault("kept_symlinks", []).append(paths[f])
+            except OSError as exc:
+                undo("cannot write the new %s through its symlink: %s" % (f, safe_io.oserror_text(exc)))
         if p["validate"]:
             ok, output = pf.check()
             result["check_output"] = output

@@ -31,6 +31,9 @@ LIST_NAMES = frozenset(("mydestination", "mynetworks", "inet_interfaces", "inet_
 LIST_TERMINATORS = frozenset(("permit", "reject", "defer", "defer_if_permit", "defer_if_reject"))
 
 
+MAX_VALUE = 64 * 1024
+
+
 class ValueError_(ValueError):
     """A parameter name or value that must not be written."""
 
@@ -66,6 +69,8 @@ def check_value(name, value):
     """Reject values postconf would mangle or that break main.cf."""
     if any(c in value for c in "\n\r\x00"):
         raise ValueError_("value of %s contains a newline or NUL byte" % name)
+    if len(value.encode("utf-8", "surrogateescape")) > MAX_VALUE:  # one argv string holds 128 KiB at most
+        raise ValueError_("value of %s is %d bytes long; the limit is %d" % (name, len(value.encode("utf-8", "surrogateescape")), MAX_VALUE))
     depth = 0
     for ch in value:
         if ch == "{":

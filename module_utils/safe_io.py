@@ -163,16 +163,51 @@ def read_regular(path, what="file", missing=None, limit=None):
             raise InputError("cannot read %s %s: %s" % (what, path, exc.strerror or exc)) from exc
 
 
+class Saved(bytes):
+    """A file's bytes, and the symlink it was reached through (None for a plain file)."""
+    link = None
+
+
 def snapshot(paths, what="file"):
-    """{path: bytes or None (absent)} for files about to be changed. Raises InputError for one
-    that exists but cannot be read byte for byte (unreadable, not a regular file)."""
-    return {p: read_regular(p, what, missing=b"") if os.path.lexists(p) else None for p in paths}
+    """{path: Saved bytes, or None (absent)} for files about to be changed. Raises InputError for
+    one that exists but cannot be read byte for byte (unreadable, not a regular file)."""
+    out = {}
+    for p in paths:
+        if not os.path.lexists(p):
+            out[p] = None
+            continue
+        out[p] = Saved(read_regular(p, what))
+        out[p].link = os.readlink(p) if os.path.islink(p) else None
+    return out
+
+
+def keep_link(path, saved):
+    """postconf -e writes a new main.cf and renames it over a symlinked one, so the symlink (a
+    config-management layout) is lost. Put the new bytes into the link's target and the link back.
+    Returns True when it did."""
+    if saved is None or saved.link is None or os.path.islink(path) or not os.path.isfile(path):
+        return False
+    target = os.path.join(os.path.dirname(path), saved.link)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    atomic_write(os.path.realpath(target), data)
+    _relink(path, saved.link)
+    return True
+
+
+def _relink(path, link):
+    tmp = "%s.relink-%d" % (path, os.getpid())
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(link, tmp)
+    os.replace(tmp, path)
 
 
 def restore(saved):
     """Put files back exactly as snapshot() saw them: rewritten in place when their bytes differ
-    (keeps inode, owner, mode and symlinks), removed when they did not exist. Returns the paths
-    written; raises OSError when a file could not be put back."""
+    (keeps inode, owner, mode), a symlink put back where the file was reached through one,
+    removed when they did not exist. Returns the paths written; raises OSError when a file
+    could not be put back."""
     written = []
     for path, data in saved.items():
         if data is None:
@@ -180,6 +215,10 @@ def restore(saved):
                 os.unlink(path)
                 written.append(path)
             continue
+        link = getattr(data, "link", None)
+        if link is not None and not (os.path.islink(path) and os.readlink(path) == link):
+            _relink(path, link)
+            written.append(path)
         try:
             with open(path, "rb") as fh:
                 if fh.read() == data:
