@@ -660,6 +660,9 @@ def main():
             ipaddress.ip_address(p["outbound_ip"])
         except ValueError:
             module.fail_json(msg="outbound_ip %r is not an IP address" % p["outbound_ip"])
+    for dom in p["domains"] or []:
+        if not dom or len(dom) > 253 or any(c.isspace() or c in "\x00/\\" for c in dom):
+            module.fail_json(msg="domains: %r is not a domain name" % (dom,))
     for net in p["internal_networks"] or []:
         import ipaddress
         try:

@@ -342,6 +342,9 @@ def main():
     safe_io.guard_output(module)
     p = module.params
     action = p["action"]
+    for name in ("limit", "ids_limit"):
+        if p[name] < 0:
+            module.fail_json(msg="%s must not be negative (got %d)" % (name, p[name]))
     if action == "delete" and not p["confirm"]:
         module.fail_json(msg="action=delete removes mail: set confirm=true to say you mean it (a copy is kept in backup_dir)")
     if p["site"] is not None and (action != "flush" or not SITE_RE.match(p["site"])):
