@@ -197,6 +197,21 @@ def assert_properties(name, args, check, root, reset, outputs=()):
     return res
 
 
+def fuzz(name, hints, fixed, root, reset, outputs=None, adjust=None):
+    """Run the module `name` on FUZZ_EXAMPLES argument sets drawn from its own argument_spec.
+    outputs(args): run outputs that are not changes (reports, scan state); adjust(args): last
+    touches to an example (keep checks that need the network out)."""
+    spec = spec_of(name)
+
+    @SETTINGS
+    @given(args_strategy(spec, hints, fixed), st.booleans())
+    def run(args, check):
+        if adjust:
+            adjust(args)
+        assert_properties(name, args, check, root, reset, outputs=outputs(args) if outputs else ())
+    run()
+
+
 @pytest.fixture
 def fuzz_root(postfix_dir):
     root = postfix_dir.parent
@@ -221,7 +236,6 @@ PARAM_NAMES = st.sampled_from(["soft_bounce", "relayhost", "mynetworks", "smtpd_
 
 def test_postconf_fuzz(fuzz_root):
     conf, root, reset = fuzz_root
-    spec = spec_of("postconf")
     hints = {"parameters": st.dictionaries(PARAM_NAMES, scalars, max_size=3),
              "secret_parameters": st.dictionaries(PARAM_NAMES, st.sampled_from(
                  ["static:u:" + SECRET, "static:u:%s\n" % SECRET, "static:u:%s\\" % SECRET, "inline:{ r=u:%s" % SECRET]),
@@ -233,17 +247,11 @@ def test_postconf_fuzz(fuzz_root):
                                                                   "params": st.dictionaries(PARAM_NAMES, texts, max_size=1),
                                                                   "entry": texts, "state": st.sampled_from(["absent", "present"])}),
                                   max_size=2)}
-
-    @SETTINGS
-    @given(args_strategy(spec, hints, {"config_dir": str(conf)}), st.booleans())
-    def run(args, check):
-        assert_properties("postconf", args, check, root, reset)
-    run()
+    fuzz("postconf", hints, {"config_dir": str(conf)}, root, reset)
 
 
 def test_postmap_fuzz(fuzz_root):
     conf, root, reset = fuzz_root
-    spec = spec_of("postmap")
     keys = st.sampled_from(["a@example.org", "postmaster@example.org", "[relay]:587", "k" * 600, "a b", "#c", ""])
     hints = {"path": paths_in(root), "type": st.sampled_from(["hash", "lmdb", "cdb", "pcre", "nosuch", "texthash"]),
              "entries": st.dictionaries(keys, scalars, max_size=2),
@@ -252,41 +260,30 @@ def test_postmap_fuzz(fuzz_root):
              "mode": st.sampled_from(["0600", "999", "u=rw", "bogus", 0o640, "0644"]),
              "owner": st.sampled_from(["root", "postfix", "no-such-user", "0"]),
              "group": st.sampled_from(["root", "no-such-group", "0"])}
-
-    @SETTINGS
-    @given(args_strategy(spec, hints, {"config_dir": str(conf)}), st.booleans())
-    def run(args, check):
-        assert_properties("postmap", args, check, root, reset)
-    run()
+    fuzz("postmap", hints, {"config_dir": str(conf)}, root, reset)
 
 
 def test_postfix_check_fuzz(fuzz_root):
     conf, root, reset = fuzz_root
-    spec = spec_of("postfix_check")
     hints = {"config_dir": st.sampled_from([str(conf), "relative", "/nonexistent", str(root / "fifo")])}
-
-    @SETTINGS
-    @given(args_strategy(spec, hints, {}), st.booleans())
-    def run(args, check):
-        assert_properties("postfix_check", args, check, root, reset)
-    run()
+    fuzz("postfix_check", hints, {}, root, reset)
 
 
 def test_postfix_report_fuzz(fuzz_root):
     conf, root, reset = fuzz_root
-    spec = spec_of("postfix_report")
     hints = {"directory": paths_in(root), "html_template": paths_in(root), "markdown_template": paths_in(root)}
+    fuzz("postfix_report", hints, {}, root, reset, outputs=lambda a: ("reports", created_by(a.get("directory"))))
 
-    @SETTINGS
-    @given(args_strategy(spec, hints, {}), st.booleans())
-    def run(args, check):
-        assert_properties("postfix_report", args, check, root, reset, outputs=("reports", created_by(args.get("directory"))))
-    run()
+
+def no_probes(args):
+    """The probes query the host's resolvers: never in a test."""
+    args.setdefault("checks", ["log", "config", "queue", "bounce"])
+    if isinstance(args["checks"], list):
+        args["checks"] = [c for c in args["checks"] if c != "probes"]
 
 
 def test_postfix_diagnose_fuzz(fuzz_root):
     conf, root, reset = fuzz_root
-    spec = spec_of("postfix_diagnose")
     (root / "state").mkdir(exist_ok=True)
     paths = paths_in(root)
     hints = {"log_paths": st.lists(paths, max_size=2), "bounce_files": st.lists(paths, max_size=2),
@@ -296,15 +293,8 @@ def test_postfix_diagnose_fuzz(fuzz_root):
              "checks": st.lists(st.sampled_from(["log", "config", "queue", "bounce"]), max_size=3),
              "log_window": st.sampled_from(["7d", "1h", "0", "forever", "", "99999999w"]),
              "resolv_conf": st.sampled_from([str(root / "fifo"), "/nonexistent", "/dev/null"])}
-
-    @SETTINGS
-    @given(args_strategy(spec, hints, {"config_dir": str(conf), "dns_records": False, "probe_outbound": False}),
-           st.booleans())
-    def run(args, check):
-        args.setdefault("checks", ["log", "config", "queue", "bounce"])
-        args["checks"] = [c for c in args["checks"] if c != "probes"] if isinstance(args["checks"], list) else args["checks"]
-        assert_properties("postfix_diagnose", args, check, root, reset, outputs=("state",))
-    run()
+    fuzz("postfix_diagnose", hints, {"config_dir": str(conf), "dns_records": False, "probe_outbound": False},
+         root, reset, outputs=lambda a: ("state",), adjust=no_probes)
 
 
 @needs_root
