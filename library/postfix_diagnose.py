@@ -188,7 +188,11 @@ queue:
   type: dict
 log:
   description: Files scanned (mode full/incremental/cached, bytes read), line and status counts,
-    fault-looking lines and the share left unclassified with their most common shapes.
+    fault-looking lines and the share left unclassified with their most common shapes, and
+    C(inbound) - lines of servers about clients per fault ID (our RBL, unknown recipients, TLS
+    handshakes of scanners...) that are policy or Internet noise, findings only for internal
+    clients. Lines of other programs that only look like Postfix faults (dovecot's TLS errors)
+    count as C(benign.other_program).
   returned: when log is checked
   type: dict
 probes:
@@ -481,6 +485,7 @@ class Diagnosis:
         shapes = sorted(agg["unclassified_shapes"].values(), key=lambda r: -r["count"])[:10]
         info = dict(files=infos, lines=agg["lines"], bytes=agg["bytes"], status=agg["status"], faultish=agg["faultish"],
                     benign=agg.get("benign", {}), unclassified=agg["unclassified"],
+                    inbound=rules.inbound_statistics(agg),
                     unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
                     unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
                     skipped_old=agg["skipped_old"], window_seconds=window)

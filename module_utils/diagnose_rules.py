@@ -356,6 +356,7 @@ def _in_nets(ip, nets):
 
 
 # Log IDs that every healthy server logs now and then; reported from log_min_count lines in the window.
+MAX_EVIDENCE_SAMPLES = 5
 SPORADIC = frozenset(("sasl.auth_failed", "sasl.lost_after_auth", "sasl.dovecot_socket", "timeout.end_of_data",
                       "smtp.illegal_address"))
 
@@ -384,16 +385,11 @@ def log_findings(agg, opts):
                 continue  # relay attempts from outside are the server doing its job
             ev["internal_clients"] = _top(internal)
             summary = "%d relay denial(s) for %d internal client(s)" % (sum(internal.values()), len(internal))
-        elif fid == "rbl.listed":
-            inbound = groups.get("rbl", {})
-            outbound = groups.get("domain", {})
-            if outbound:
-                severity = "high"
-                summary = "Our mail was refused by RBL(s): %s" % ", ".join(sorted(outbound))
-            else:
-                severity = "low"
-                summary = "%d client(s) rejected by RBL(s) %s" % (sum(inbound.values()), ", ".join(sorted(inbound)))
-                fix = dict(can_fix=True, rbls=sorted(inbound))  # opt-in: stop using one list for now
+        elif fid == "rbl.listed":  # outbound only (route): a peer refused our mail naming a blocklist
+            lists = groups.get("domain", {}) or groups.get("rbl", {})
+            severity = "high"
+            summary = "Our mail was refused by %d peer reply(s) naming blocklist(s): %s" % (
+                rec["count"], ", ".join(sorted(lists)) or "?")
         elif fid == "sasl.auth_failed":
             ips = groups.get("ip", {})
             brute = {ip: n for ip, n in ips.items() if n >= opts.get("brute_force", 10)}
@@ -417,10 +413,49 @@ def log_findings(agg, opts):
         elif fid == "config.unused_parameter":
             summary = "Logged unused parameter(s): %s" % ", ".join(sorted(groups.get("param", {})))
         out.append(make_finding(fid, summary, evidence=ev, cls=cls, severity=severity, fix=fix, source="log"))
+    out += inbound_findings(agg, nets, min_count)
     rotation = mx_rotation(agg)
     if rotation:
         out.append(rotation)
     return out
+
+
+# What an inbound match from an internal client means, when it is a finding at all (issue 17):
+# the class to give it and the one-line summary. Internet clients are policy or noise.
+INBOUND_MEANS = {
+    "rbl.listed": ("advisory", "our RBL rejects %d line(s) from internal client(s): exempt them, keep the list"),
+    "tls.wrong_version": ("advisory", "%d TLS handshake failure(s) of internal client(s): upgrade the client"),
+    "timeout.end_of_data": ("advisory", "%d end-of-message timeout(s) of internal client(s) (a content filter's "
+                                        "re-injection?): fix at the filter or its smtpd service, not smtp_*"),
+    "delivery.unknown_user": (None, "%d unknown-recipient reject(s) for internal client(s)"),
+    "auth.dkim_fail": ("advisory", "%d DKIM failure(s) on mail from internal client(s): check our signer"),
+    "auth.spf_permerror": ("advisory", "%d SPF error(s) on mail from internal client(s)"),
+}
+
+
+def inbound_findings(agg, nets, min_count):
+    """Servers' lines about clients (agg["inbound"]): a finding only for clients in our internal
+    networks (the operator's, else RFC 1918/loopback/ULA); the rest is a statistic."""
+    out = []
+    for fid, rec in sorted(agg.get("inbound", {}).items()):
+        ips = rec.get("groups", {}).get("ip", {})
+        internal = {ip: n for ip, n in ips.items() if (_in_nets(ip, nets) if nets else _private(ip))}
+        n = sum(internal.values())
+        if not internal or (fid in SPORADIC and n < min_count) or fid not in INBOUND_MEANS:
+            continue
+        cls, text = INBOUND_MEANS[fid]
+        ev = dict(count=n, first=_iso(rec["first"]), last=_iso(rec["last"]), internal_clients=_top(internal),
+                  samples=[x for x in rec["samples"] if any(ip in x for ip in internal)][:MAX_EVIDENCE_SAMPLES]
+                  or rec["samples"][:1], direction="inbound")
+        out.append(make_finding(fid, text % n, evidence=ev, cls=cls, source="log",
+                                fix=dict(can_fix=False) if cls == "advisory" else None))
+    return out
+
+
+def inbound_statistics(agg):
+    """{fault ID: lines} of servers' lines about clients: policy at work or Internet noise, shown
+    in the log summary (internal clients among them are findings, see inbound_findings)."""
+    return {fid: rec["count"] for fid, rec in sorted(agg.get("inbound", {}).items())}
 
 
 def mx_rotation(agg):
