@@ -11,6 +11,7 @@ Every module that reads or writes a user's file goes through here:
 """
 from __future__ import annotations
 
+import math
 import os
 import stat
 import tempfile
@@ -114,6 +115,21 @@ def module_class():
     """AnsibleModule whose failures during argument validation still mask every no_log value
     (see raw_no_log_values). Modules build themselves with module_class()(...)."""
     class RemedyModule(AnsibleModule):
+        def _load_params(self):
+            # Ansible's int check does int(float(value)): "INF" or "1e999" raise OverflowError,
+            # a traceback instead of a message. Such a value is made plainly not a number, so
+            # the usual "argument X is of type ..." error names the option.
+            super()._load_params()
+            for name, opt in (self.argument_spec or {}).items():
+                value = self.params.get(name) if isinstance(self.params, dict) else None
+                if opt.get("type") in ("int", "float") and isinstance(value, (str, float)):
+                    try:
+                        finite = math.isfinite(float(value))
+                    except (TypeError, ValueError):
+                        continue
+                    if not finite:
+                        self.params[name] = "%s (not a finite number)" % (value,)
+
         def fail_json(self, msg, **kw):
             self.no_log_values.update(raw_no_log_values(getattr(self, "argument_spec", None), getattr(self, "params", None)))
             super().fail_json(msg=printable(msg), **printable(kw))

@@ -351,6 +351,9 @@ REPORT = [
          prepare=lambda c: (report_dir(c), os.symlink(c["conf"] / "main.cf", c["root"] / "reports" / "fleet.json.tmp")),
          then=lambda r, c: b"queue_directory" in (c["conf"] / "main.cf").read_bytes() or pytest.fail("followed")),
     Case("negative-stale-after", {"directory": report_dir, "stale_after": -5}, fails="stale_after must not be negative"),
+    # Ansible's own int check raises OverflowError on these (a traceback): found by the fuzz run
+    Case("infinite-stale-after", {"directory": report_dir, "stale_after": "INF"}, fails="not a finite number"),
+    Case("huge-float-limit", {"directory": report_dir, "stale_after": "1e999"}, fails="not a finite number"),
     Case("bad-severity", {"directory": report_dir, "fail_severities": ["urgent"]}, fails="fail_severities"),
 ]
 
