@@ -213,9 +213,21 @@ def program_of(line):
         return None, None
     tag = m.group(1)
     head, slash, rest = tag.partition("/")
-    if slash and head.startswith("postfix"):
-        return True, rest.rpartition("/")[2]
-    return False, tag.rpartition("/")[2].lower()
+    daemon = tag.rpartition("/")[2]
+    if slash and (head.startswith("postfix") or daemon in POSTFIX_PROGRAMS):
+        return True, daemon  # postfix/..., postfix-out/..., or a custom syslog_name such as mailout/smtp
+    if tag.startswith("postfix"):
+        return True, tag  # "postfix[123]:" (postfix(1) itself), "postfix-script"
+    return False, daemon.lower()
+
+
+# Every program of a Postfix installation, by its syslog name's last part.
+POSTFIX_PROGRAMS = frozenset((
+    "smtpd", "smtp", "lmtp", "local", "virtual", "pipe", "cleanup", "qmgr", "oqmgr", "pickup", "master", "bounce",
+    "defer", "trace", "error", "retry", "discard", "trivial-rewrite", "postscreen", "tlsproxy", "dnsblog", "anvil",
+    "scache", "showq", "verify", "proxymap", "proxywrite", "postmap", "postalias", "postsuper", "postqueue",
+    "postdrop", "sendmail", "postfix-script", "postlog", "postlogd", "spawn", "flush", "tlsmgr", "postconf",
+    "postkick", "postlock", "postcat", "postmulti", "qmqpd", "lmtp"))
 
 
 def route(fid, line):

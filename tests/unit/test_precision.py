@@ -51,6 +51,9 @@ def test_program_of_reads_the_syslog_tag():
     assert sig.program_of("Nov 24 10:00:00 mx1 postfix/submission/smtpd[1]: x") == (True, "smtpd")
     assert sig.program_of("2026-11-24T10:00:00.123+01:00 mx1 opendkim[9]: x") == (False, "opendkim")
     assert sig.program_of("no header at all") == (None, None)
+    # a custom syslog_name is still Postfix when its last part is a Postfix program
+    assert sig.program_of("Nov 24 10:00:00 mx1 mailout/smtp[1]: x") == (True, "smtp")
+    assert sig.program_of("Nov 24 10:00:00 mx1 postfix-script[1]: x") == (True, "postfix-script")
 
 
 def test_a_healthy_servers_policy_and_noise_give_no_finding():
