@@ -397,6 +397,10 @@ def log_findings(agg, opts):
                 severity = "high"
                 ev["brute_force_clients"] = _top(brute)
             summary = "%d SASL authentication failure(s) from %d client(s)" % (rec["count"], len(ips))
+        elif fid == "net.connection_refused" and not _refusals_that_matter(groups, opts):
+            continue  # peers down now and then, each a few times: daily life, a statistic
+        elif fid == "sasl.lost_after_auth" and not _lost_after_auth_that_matter(groups, agg, min_count):
+            continue  # the password guessers hanging up after a failed AUTH: the attack, not a mechanism problem
         elif fid in ("dns.mx_connect_timeout", "net.connection_refused"):
             dests = groups.get("dest", {})
             summary = "%d connection(s) %s to %d destination(s): %s" % (
@@ -431,6 +435,27 @@ INBOUND_MEANS = {
     "auth.dkim_fail": ("advisory", "%d DKIM failure(s) on mail from internal client(s): check our signer"),
     "auth.spf_permerror": ("advisory", "%d SPF error(s) on mail from internal client(s)"),
 }
+
+
+PEER_PERSISTENT = 10  # refusals of one remote destination before it is more than a peer's bad day
+
+
+def _refusals_that_matter(groups, opts):
+    """Refused connections are ours to look at when the destination is ours (loopback or
+    private: a content filter, an internal relay) or one peer refuses persistently."""
+    for dest, n in groups.get("dest", {}).items():
+        ip = dest.partition("[")[2].partition("]")[0]
+        if _private(ip) or (dest != "(other)" and n >= opts.get("peer_persistent", PEER_PERSISTENT)):
+            return True
+    return False
+
+
+def _lost_after_auth_that_matter(groups, agg, min_count):
+    """Clients that drop after AUTH without having failed AUTH (a mechanism problem), not the
+    brute forcers of sasl.auth_failed giving up."""
+    guessers = set(agg.get("ids", {}).get("sasl.auth_failed", {}).get("groups", {}).get("ip", {}))
+    rest = sum(n for ip, n in groups.get("ip", {}).items() if ip not in guessers)
+    return rest >= min_count
 
 
 def inbound_findings(agg, nets, min_count):

@@ -190,6 +190,10 @@ BENIGN = [
     ("client_misbehaviour", r"non-SMTP command from|improper command pipelining|rate limit exceeded"
      r"|hostname \S+ does not resolve to address|hostname \S+ verification failed|address not listed for hostname"),
     ("deprecation", r"is deprecated|will be removed|DEPRECATION_README"),
+    # an Internet client's TLS garbage at our server (no shared cipher, HTTP on port 25...)
+    ("inbound_tls", r"/(?:smtpd|postscreen|tlsproxy)\[\d+\]: warning: TLS library problem: "),
+    # a peer's temporary answer (greylisting, rate limits): retried, normal traffic
+    ("peer_temporary", r"status=deferred \(host \S+ said: 4\d\d[ -]"),
 ]
 BENIGN_RX = re.compile("|".join("(?P<%s>%s)" % (name, rx) for name, rx in BENIGN))
 

@@ -100,3 +100,39 @@ def test_internal_clients_make_inbound_lines_findings_with_the_right_side_fix():
     # the operator's own networks decide what is internal
     _agg, found = findings(inbound, internal_networks=["10.9.0.0/16"])
     assert found == {}
+
+
+def test_a_generated_healthy_week_raises_nothing_to_fix():
+    """Issue 17 item 4, the generator half: a busy healthy MX + submission server's week."""
+    from fixtures.healthy_mx import week
+
+    lines_ = week()
+    agg = log_scan.scan_lines(lines_, year_hint=2026)
+    found = rules.log_findings(agg, {})
+    share = agg["unclassified"] / agg["faultish"]
+    print("\nhealthy week: %d lines, %d fault-looking, unclassified %.1f%%, findings %s, statistics %s"
+          % (len(lines_), agg["faultish"], 100 * share, [(f["id"], f["class"]) for f in found],
+             rules.inbound_statistics(agg)))
+    assert not [f for f in found if f["class"] in ("auto", "opt-in")], [(f["id"], f["summary"]) for f in found]
+    for f in found:  # an advisory must rest on its evidence: the password guessers, named
+        assert f["id"] == "sasl.auth_failed" and f["evidence"]["brute_force_clients"], f
+    assert share <= 0.05
+
+
+def test_peers_refusing_now_and_then_are_not_a_finding_but_ours_are():
+    peer = [("postfix/smtp[601]", "connect to mx.p%d.example[192.0.2.%d]:25: Connection refused" % (i, i)) for i in range(8)]
+    assert "net.connection_refused" not in findings(peer)[1]
+    ours = [("postfix/smtp[602]", "4F1A2B3C4D: to=<d@lab.example>, relay=none, delay=0.1, delays=0/0/0.1/0, dsn=4.4.1, "
+                                  "status=deferred (connect to 127.0.0.1[127.0.0.1]:10025: Connection refused)")]
+    assert "net.connection_refused" in findings(ours)[1]
+    stubborn = [("postfix/smtp[603]", "connect to mx.down.example[192.0.2.50]:25: Connection refused")] * 10
+    assert "net.connection_refused" in findings(stubborn)[1]
+
+
+def test_guessers_hanging_up_after_auth_are_the_attack_not_a_mechanism_problem():
+    guess = [("postfix/smtpd[701]", "warning: unknown[198.51.100.66]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"),
+             ("postfix/smtpd[701]", "lost connection after AUTH from unknown[198.51.100.66]")] * 6
+    _agg, found = findings(guess)
+    assert "sasl.lost_after_auth" not in found and "sasl.auth_failed" in found
+    clients = [("postfix/smtpd[702]", "lost connection after AUTH from client%d.example[192.0.2.%d]" % (i, i)) for i in range(6)]
+    assert "sasl.lost_after_auth" in findings(clients)[1]
