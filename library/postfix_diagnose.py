@@ -409,9 +409,13 @@ class Diagnosis:
         out = dict(domains={}, outbound_ips=[])
         for dom in [d for d in domains if d and "." in d]:
             txt, rcode = res.lookup(dom, "TXT")
-            dmarc, _ = res.lookup("_dmarc." + dom, "TXT")
-            mx, _ = res.lookup(dom, "MX")
+            dmarc, dmarc_rcode = res.lookup("_dmarc." + dom, "TXT")
+            mx, mx_rcode = res.lookup(dom, "MX")
             rec = dict(txt=txt, mx=[dict(pref=p, host=h) for p, h in mx or []], rcode=rcode)
+            # a failed lookup is its own evidence, never "record missing": no SPF/DMARC finding
+            # and no proposed record rests on it
+            rec["lookup_failed"] = {q: str(rc) for q, v, rc in (("TXT", txt, rcode), ("_dmarc TXT", dmarc, dmarc_rcode),
+                                                                 ("MX", mx, mx_rcode)) if v is None}
             if txt is not None:
                 rec["spf"] = [t for t in txt if t.lower().startswith("v=spf1")]
             if dmarc is not None:
@@ -420,11 +424,15 @@ class Diagnosis:
         ip = self.p["outbound_ip"] or self.param("smtp_bind_address") or _route_source()
         if ip:
             out["outbound_ips"] = [ip]
-            names, _ = res.lookup(ptr_name(ip), "PTR")
+            names, ptr_rcode = res.lookup(ptr_name(ip), "PTR")
             expected = self.param("myhostname")
-            names = [n.rstrip(".").lower() for n in names or []]
-            out["ptr"] = dict(ip=ip, ptr_name=ptr_name(ip), names=names, expected=expected, checked=True,
-                              match=expected.lower().rstrip(".") in names)
+            if names is None:  # lookup failed: nothing is known about the PTR, so nothing is claimed
+                out["ptr"] = dict(ip=ip, ptr_name=ptr_name(ip), names=[], expected=expected, checked=False,
+                                  lookup_failed=str(ptr_rcode))
+            else:
+                names = [n.rstrip(".").lower() for n in names]
+                out["ptr"] = dict(ip=ip, ptr_name=ptr_name(ip), names=names, expected=expected, checked=True,
+                                  match=expected.lower().rstrip(".") in names)
         return out
 
     def outbound_probe(self, queue, resolvers):
