@@ -506,8 +506,10 @@ def bounce_findings(records, sources):
         return []
     from ansible.module_utils.dsn_parse import summarize  # local: only needed with bounces
     s = summarize(records)
+    # grouped by reason, with the catalog IDs of the reasons that are ours to act on
+    reasons = sorted(s["by_reason"].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
     return [make_finding("bounce.dsn", "%d bounced recipient(s): %s" % (s["total"], ", ".join(
-        "%s x%d" % (k, v) for k, v in sorted(s["by_status"].items(), key=lambda kv: -kv[1])[:5])),
+        "%s x%d%s" % (k, v["count"], " (%s)" % ", ".join(v["fault_ids"]) if v["fault_ids"] else "") for k, v in reasons[:6])),
         evidence=dict(summary=s, recipients=records[:20], sources=sources[:20]))]
 
 
