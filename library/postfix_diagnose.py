@@ -90,8 +90,11 @@ options:
     type: bool
     default: false
   internal_networks:
-    description: Client networks that should be able to relay; C(Relay access denied) for them
-      is relay.access_denied. Default is private and loopback addresses.
+    description:
+      - Our internal and partner networks. Default is private and loopback addresses.
+      - A relay denial, an RBL reject, an unknown recipient, a TLS handshake or end-of-message
+        failure of a client in them is a finding; from anywhere else it is policy or Internet
+        noise, counted in C(log.inbound).
     type: list
     elements: str
   backlog:
