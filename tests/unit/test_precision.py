@@ -136,3 +136,12 @@ def test_guessers_hanging_up_after_auth_are_the_attack_not_a_mechanism_problem()
     assert "sasl.lost_after_auth" not in found and "sasl.auth_failed" in found
     clients = [("postfix/smtpd[702]", "lost connection after AUTH from client%d.example[192.0.2.%d]" % (i, i)) for i in range(6)]
     assert "sasl.lost_after_auth" in findings(clients)[1]
+
+
+def test_other_programs_never_count_toward_postfix_ids():
+    others = [("dovecot[801]", "lmtp(u1): Error: write(/var/mail/u1) failed: No space left on device"),
+              ("opendkim[802]", "error: open database /etc/opendkim/keys.db: No such file or directory")]
+    agg, found = findings(others)
+    assert found == {} and agg["ids"] == {} and agg["benign"]["other_program"] == 2
+    postfix = [("postfix/cleanup[803]", "warning: 4F1A2B3C4D: queue file write error: No space left on device")]
+    assert "queue.write_error" in findings(postfix)[1]
