@@ -556,6 +556,9 @@ def main():
 
         apply_ops(pf, plan.ops, record=True, on_error=undo)
         result["commands"] = pf.commands
+        rc, _out, err = pf.postconf("-n", check=False)  # Postfix must still read what was written
+        if rc != 0:
+            undo("postconf cannot read the new configuration: %s" % (err.strip() or "rc=%d" % rc))
         for f in FILES:  # a symlinked main.cf stays a symlink; its target gets the new content
             try:
                 if safe_io.keep_link(paths[f], saved[paths[f]]):

@@ -32,6 +32,22 @@ LIST_TERMINATORS = frozenset(("permit", "reject", "defer", "defer_if_permit", "d
 
 
 MAX_VALUE = 64 * 1024
+MACRO_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_{(")
+
+
+def macros_ok(value):
+    """$name, ${name...}, $(name...) and $$ (a literal $) are what postconf accepts; any other
+    '$' makes it fatal ("empty macro name") when it next reads main.cf."""
+    i = value.find("$")
+    while i >= 0:
+        nxt = value[i + 1:i + 2]
+        if nxt == "$":
+            i = value.find("$", i + 2)
+            continue
+        if not nxt or nxt not in MACRO_START:
+            return False
+        i = value.find("$", i + 1)
+    return True
 
 
 class ValueError_(ValueError):
@@ -81,6 +97,8 @@ def check_value(name, value):
                 break
     if depth != 0:  # the value itself is not echoed: it may be a credential
         raise ValueError_("value of %s has unbalanced braces ({ and } must pair up)" % name)
+    if not macros_ok(value):  # postconf itself dies on it ("empty macro name") once written
+        raise ValueError_("value of %s has a '$' that starts no parameter name: write $$ for a literal '$'" % name)
 
 
 def check_service(service):

@@ -161,6 +161,12 @@ POSTCONF = [
          prepare=lambda c: ((c["conf"] / "main.cf").rename(c["root"] / "real-main.cf"),
                             os.symlink(c["root"] / "real-main.cf", c["conf"] / "main.cf")),
          then=lambda r, c: (c["conf"] / "main.cf").is_symlink() or pytest.fail("symlink replaced by the rollback")),
+    # found by the 2,000-case fuzz run: "$/" written, then postconf itself dies ("empty macro name")
+    Case("bad-macro-list-item", {"config_dir": cfg, "validate": False, "list_add": {"mynetworks": ["/(a+)+$/"]}},
+         fails="'$' that starts no parameter name"),
+    Case("bad-macro-value", {"config_dir": cfg, "parameters": {"smtpd_banner": "cost 5$ only"}},
+         fails="'$' that starts no parameter name"),
+    Case("literal-dollar-ok", {"config_dir": cfg, "parameters": {"smtpd_banner": "$myhostname costs 5$$"}}, changed=True),
     Case("bad-name", {"config_dir": cfg, "parameters": {"my networks": "x"}}, fails="invalid parameter name 'my networks'"),
     Case("unknown-name", {"config_dir": cfg, "parameters": {"mynetwork": "x"}}, fails="did you mean 'mynetworks'"),
     Case("huge-name", {"config_dir": cfg, "absent": ["x" * 5000 + "$"]}, fails="invalid parameter name"),
