@@ -90,8 +90,11 @@ options:
     type: bool
     default: false
   internal_networks:
-    description: Client networks that should be able to relay; C(Relay access denied) for them
-      is relay.access_denied. Default is private and loopback addresses.
+    description:
+      - Our internal and partner networks. Default is private and loopback addresses.
+      - A relay denial, an RBL reject, an unknown recipient, a TLS handshake or end-of-message
+        failure of a client in them is a finding; from anywhere else it is policy or Internet
+        noise, counted in C(log.inbound).
     type: list
     elements: str
   backlog:
@@ -188,7 +191,11 @@ queue:
   type: dict
 log:
   description: Files scanned (mode full/incremental/cached, bytes read), line and status counts,
-    fault-looking lines and the share left unclassified with their most common shapes.
+    fault-looking lines and the share left unclassified with their most common shapes, and
+    C(inbound) - lines of servers about clients per fault ID (our RBL, unknown recipients, TLS
+    handshakes of scanners...) that are policy or Internet noise, findings only for internal
+    clients. Lines of other programs that only look like Postfix faults (dovecot's TLS errors)
+    count as C(benign.other_program).
   returned: when log is checked
   type: dict
 probes:
@@ -405,9 +412,13 @@ class Diagnosis:
         out = dict(domains={}, outbound_ips=[])
         for dom in [d for d in domains if d and "." in d]:
             txt, rcode = res.lookup(dom, "TXT")
-            dmarc, _ = res.lookup("_dmarc." + dom, "TXT")
-            mx, _ = res.lookup(dom, "MX")
+            dmarc, dmarc_rcode = res.lookup("_dmarc." + dom, "TXT")
+            mx, mx_rcode = res.lookup(dom, "MX")
             rec = dict(txt=txt, mx=[dict(pref=p, host=h) for p, h in mx or []], rcode=rcode)
+            # a failed lookup is its own evidence, never "record missing": no SPF/DMARC finding
+            # and no proposed record rests on it
+            rec["lookup_failed"] = {q: str(rc) for q, v, rc in (("TXT", txt, rcode), ("_dmarc TXT", dmarc, dmarc_rcode),
+                                                                 ("MX", mx, mx_rcode)) if v is None}
             if txt is not None:
                 rec["spf"] = [t for t in txt if t.lower().startswith("v=spf1")]
             if dmarc is not None:
@@ -416,11 +427,15 @@ class Diagnosis:
         ip = self.p["outbound_ip"] or self.param("smtp_bind_address") or _route_source()
         if ip:
             out["outbound_ips"] = [ip]
-            names, _ = res.lookup(ptr_name(ip), "PTR")
+            names, ptr_rcode = res.lookup(ptr_name(ip), "PTR")
             expected = self.param("myhostname")
-            names = [n.rstrip(".").lower() for n in names or []]
-            out["ptr"] = dict(ip=ip, ptr_name=ptr_name(ip), names=names, expected=expected, checked=True,
-                              match=expected.lower().rstrip(".") in names)
+            if names is None:  # lookup failed: nothing is known about the PTR, so nothing is claimed
+                out["ptr"] = dict(ip=ip, ptr_name=ptr_name(ip), names=[], expected=expected, checked=False,
+                                  lookup_failed=str(ptr_rcode))
+            else:
+                names = [n.rstrip(".").lower() for n in names]
+                out["ptr"] = dict(ip=ip, ptr_name=ptr_name(ip), names=names, expected=expected, checked=True,
+                                  match=expected.lower().rstrip(".") in names)
         return out
 
     def outbound_probe(self, queue, resolvers):
@@ -481,6 +496,7 @@ class Diagnosis:
         shapes = sorted(agg["unclassified_shapes"].values(), key=lambda r: -r["count"])[:10]
         info = dict(files=infos, lines=agg["lines"], bytes=agg["bytes"], status=agg["status"], faultish=agg["faultish"],
                     benign=agg.get("benign", {}), unclassified=agg["unclassified"],
+                    inbound=rules.inbound_statistics(agg),
                     unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
                     unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
                     skipped_old=agg["skipped_old"], window_seconds=window)

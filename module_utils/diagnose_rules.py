@@ -356,6 +356,7 @@ def _in_nets(ip, nets):
 
 
 # Log IDs that every healthy server logs now and then; reported from log_min_count lines in the window.
+MAX_EVIDENCE_SAMPLES = 5
 SPORADIC = frozenset(("sasl.auth_failed", "sasl.lost_after_auth", "sasl.dovecot_socket", "timeout.end_of_data",
                       "smtp.illegal_address"))
 
@@ -384,16 +385,11 @@ def log_findings(agg, opts):
                 continue  # relay attempts from outside are the server doing its job
             ev["internal_clients"] = _top(internal)
             summary = "%d relay denial(s) for %d internal client(s)" % (sum(internal.values()), len(internal))
-        elif fid == "rbl.listed":
-            inbound = groups.get("rbl", {})
-            outbound = groups.get("domain", {})
-            if outbound:
-                severity = "high"
-                summary = "Our mail was refused by RBL(s): %s" % ", ".join(sorted(outbound))
-            else:
-                severity = "low"
-                summary = "%d client(s) rejected by RBL(s) %s" % (sum(inbound.values()), ", ".join(sorted(inbound)))
-                fix = dict(can_fix=True, rbls=sorted(inbound))  # opt-in: stop using one list for now
+        elif fid == "rbl.listed":  # outbound only (route): a peer refused our mail naming a blocklist
+            lists = groups.get("domain", {}) or groups.get("rbl", {})
+            severity = "high"
+            summary = "Our mail was refused by %d peer reply(s) naming blocklist(s): %s" % (
+                rec["count"], ", ".join(sorted(lists)) or "?")
         elif fid == "sasl.auth_failed":
             ips = groups.get("ip", {})
             brute = {ip: n for ip, n in ips.items() if n >= opts.get("brute_force", 10)}
@@ -401,6 +397,10 @@ def log_findings(agg, opts):
                 severity = "high"
                 ev["brute_force_clients"] = _top(brute)
             summary = "%d SASL authentication failure(s) from %d client(s)" % (rec["count"], len(ips))
+        elif fid == "net.connection_refused" and not _refusals_that_matter(groups, opts):
+            continue  # peers down now and then, each a few times: daily life, a statistic
+        elif fid == "sasl.lost_after_auth" and not _lost_after_auth_that_matter(groups, agg, min_count):
+            continue  # the password guessers hanging up after a failed AUTH: the attack, not a mechanism problem
         elif fid in ("dns.mx_connect_timeout", "net.connection_refused"):
             dests = groups.get("dest", {})
             summary = "%d connection(s) %s to %d destination(s): %s" % (
@@ -417,10 +417,70 @@ def log_findings(agg, opts):
         elif fid == "config.unused_parameter":
             summary = "Logged unused parameter(s): %s" % ", ".join(sorted(groups.get("param", {})))
         out.append(make_finding(fid, summary, evidence=ev, cls=cls, severity=severity, fix=fix, source="log"))
+    out += inbound_findings(agg, nets, min_count)
     rotation = mx_rotation(agg)
     if rotation:
         out.append(rotation)
     return out
+
+
+# What an inbound match from an internal client means, when it is a finding at all (issue 17):
+# the class to give it and the one-line summary. Internet clients are policy or noise.
+INBOUND_MEANS = {
+    "rbl.listed": ("advisory", "our RBL rejects %d line(s) from internal client(s): exempt them, keep the list"),
+    "tls.wrong_version": ("advisory", "%d TLS handshake failure(s) of internal client(s): upgrade the client"),
+    "timeout.end_of_data": ("advisory", "%d end-of-message timeout(s) of internal client(s) (a content filter's "
+                                        "re-injection?): fix at the filter or its smtpd service, not smtp_*"),
+    "delivery.unknown_user": (None, "%d unknown-recipient reject(s) for internal client(s)"),
+    "auth.dkim_fail": ("advisory", "%d DKIM failure(s) on mail from internal client(s): check our signer"),
+    "auth.spf_permerror": ("advisory", "%d SPF error(s) on mail from internal client(s)"),
+}
+
+
+PEER_PERSISTENT = 10  # refusals of one remote destination before it is more than a peer's bad day
+
+
+def _refusals_that_matter(groups, opts):
+    """Refused connections are ours to look at when the destination is ours (loopback or
+    private: a content filter, an internal relay) or one peer refuses persistently."""
+    for dest, n in groups.get("dest", {}).items():
+        ip = dest.partition("[")[2].partition("]")[0]
+        if _private(ip) or (dest != "(other)" and n >= opts.get("peer_persistent", PEER_PERSISTENT)):
+            return True
+    return False
+
+
+def _lost_after_auth_that_matter(groups, agg, min_count):
+    """Clients that drop after AUTH without having failed AUTH (a mechanism problem), not the
+    brute forcers of sasl.auth_failed giving up."""
+    guessers = set(agg.get("ids", {}).get("sasl.auth_failed", {}).get("groups", {}).get("ip", {}))
+    rest = sum(n for ip, n in groups.get("ip", {}).items() if ip not in guessers)
+    return rest >= min_count
+
+
+def inbound_findings(agg, nets, min_count):
+    """Servers' lines about clients (agg["inbound"]): a finding only for clients in our internal
+    networks (the operator's, else RFC 1918/loopback/ULA); the rest is a statistic."""
+    out = []
+    for fid, rec in sorted(agg.get("inbound", {}).items()):
+        ips = rec.get("groups", {}).get("ip", {})
+        internal = {ip: n for ip, n in ips.items() if (_in_nets(ip, nets) if nets else _private(ip))}
+        n = sum(internal.values())
+        if not internal or (fid in SPORADIC and n < min_count) or fid not in INBOUND_MEANS:
+            continue
+        cls, text = INBOUND_MEANS[fid]
+        ev = dict(count=n, first=_iso(rec["first"]), last=_iso(rec["last"]), internal_clients=_top(internal),
+                  samples=[x for x in rec["samples"] if any(ip in x for ip in internal)][:MAX_EVIDENCE_SAMPLES]
+                  or rec["samples"][:1], direction="inbound")
+        out.append(make_finding(fid, text % n, evidence=ev, cls=cls, source="log",
+                                fix=dict(can_fix=False) if cls == "advisory" else None))
+    return out
+
+
+def inbound_statistics(agg):
+    """{fault ID: lines} of servers' lines about clients: policy at work or Internet noise, shown
+    in the log summary (internal clients among them are findings, see inbound_findings)."""
+    return {fid: rec["count"] for fid, rec in sorted(agg.get("inbound", {}).items())}
 
 
 def mx_rotation(agg):
@@ -446,8 +506,10 @@ def bounce_findings(records, sources):
         return []
     from ansible.module_utils.dsn_parse import summarize  # local: only needed with bounces
     s = summarize(records)
+    # grouped by reason, with the catalog IDs of the reasons that are ours to act on
+    reasons = sorted(s["by_reason"].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
     return [make_finding("bounce.dsn", "%d bounced recipient(s): %s" % (s["total"], ", ".join(
-        "%s x%d" % (k, v) for k, v in sorted(s["by_status"].items(), key=lambda kv: -kv[1])[:5])),
+        "%s x%d%s" % (k, v["count"], " (%s)" % ", ".join(v["fault_ids"]) if v["fault_ids"] else "") for k, v in reasons[:6])),
         evidence=dict(summary=s, recipients=records[:20], sources=sources[:20]))]
 
 

@@ -30,10 +30,16 @@ def encode_name(name):
     return out + b"\x00"
 
 
-def build_query(name, qtype, qid=None):
+EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: big TXT answers fit without fragmentation
+
+
+def build_query(name, qtype, qid=None, edns=True):
+    """A query with RD set and, by default, an EDNS0 OPT record advertising EDNS_PAYLOAD bytes,
+    so a long SPF TXT answer is not truncated to 512 bytes."""
     qid = qid if qid is not None else struct.unpack("!H", os.urandom(2))[0]
-    header = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)  # RD set
-    return qid, header + encode_name(name) + struct.pack("!HH", TYPES[qtype], 1)
+    header = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 1 if edns else 0)
+    opt = b"\x00" + struct.pack("!HHIH", 41, EDNS_PAYLOAD, 0, 0) if edns else b""
+    return qid, header + encode_name(name) + struct.pack("!HH", TYPES[qtype], 1) + opt
 
 
 def _read_name(msg, off, depth=0):
@@ -57,6 +63,12 @@ def _read_name(msg, off, depth=0):
 
 def parse_response(msg, qid):
     """(rcode_name, [(type, value)...]) of a response to query `qid`."""
+    rcode, answers, _tc = parse_full(msg, qid)
+    return rcode, answers
+
+
+def parse_full(msg, qid):
+    """(rcode_name, answers, truncated): truncated is the TC flag (retry over TCP)."""
     if len(msg) < 12:
         raise DNSError("short response")
     rid, flags, qd, an, _ns, _ar = struct.unpack("!HHHHHH", msg[:12])
@@ -91,7 +103,7 @@ def parse_response(msg, qid):
                 i += 1 + ln
             answers.append(("TXT", "".join(parts)))
         off += rdlen
-    return RCODES.get(flags & 0x0F, str(flags & 0x0F)), answers
+    return RCODES.get(flags & 0x0F, str(flags & 0x0F)), answers, bool(flags & 0x0200)
 
 
 def query(server, name, qtype, timeout=2.0, port=53):
@@ -110,14 +122,19 @@ def query(server, name, qtype, timeout=2.0, port=53):
         deadline = start + timeout
         while True:
             sock.settimeout(max(0.01, deadline - time.monotonic()))
-            data = sock.recv(4096)
+            data = sock.recv(65535)
             try:
-                rcode, answers = parse_response(data, qid)
+                rcode, answers, truncated = parse_full(data, qid)
             except DNSError as exc:
                 if "id mismatch" in str(exc) and time.monotonic() < deadline:
                     continue
                 raise
-            return dict(ok=True, rcode=rcode, answers=answers, ms=round((time.monotonic() - start) * 1000, 1), error=None)
+            via = "udp"
+            if truncated:  # the answer did not fit: ask again over TCP, as a resolver library would
+                rcode, answers = _query_tcp(family, server, port, packet, qid, max(0.1, deadline - time.monotonic()))
+                via = "tcp"
+            return dict(ok=True, rcode=rcode, answers=answers, ms=round((time.monotonic() - start) * 1000, 1), error=None,
+                        via=via)
     except socket.timeout:
         return dict(ok=False, rcode=None, answers=[], ms=round((time.monotonic() - start) * 1000, 1),
                     error="no answer within %.1fs" % timeout)
@@ -125,6 +142,28 @@ def query(server, name, qtype, timeout=2.0, port=53):
         return dict(ok=False, rcode=None, answers=[], ms=round((time.monotonic() - start) * 1000, 1), error=str(exc))
     finally:
         sock.close()
+
+
+def _query_tcp(family, server, port, packet, qid, timeout):
+    """The same query over TCP (RFC 1035 4.2.2: two-byte length prefix). Raises OSError/DNSError."""
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect((server, port))
+        sock.sendall(struct.pack("!H", len(packet)) + packet)
+        head = _recv_exact(sock, 2)
+        data = _recv_exact(sock, struct.unpack("!H", head)[0])
+    rcode, answers, _tc = parse_full(data, qid)
+    return rcode, answers
+
+
+def _recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise DNSError("TCP answer cut short")
+        buf += chunk
+    return buf
 
 
 def parse_resolv_conf(text):
@@ -158,9 +197,13 @@ class Resolver:
         self.timeout = timeout
 
     def lookup(self, name, qtype):
-        """(values or None when no server answered, rcode)."""
+        """(values, rcode). values is None when the lookup failed: no server answered, or every
+        answer was SERVFAIL/REFUSED/... A failed lookup is never "no record": only NOERROR (with or
+        without records) and NXDOMAIN say what the zone holds."""
+        failed = None
         for server in self.servers:
             res = query(server, name, qtype, self.timeout)
-            if res["ok"]:
+            if res["ok"] and res["rcode"] in ("NOERROR", "NXDOMAIN"):
                 return [v for t, v in res["answers"] if t == qtype], res["rcode"]
-        return None, None
+            failed = res["rcode"] if res["ok"] else (failed or res["error"])
+        return None, failed

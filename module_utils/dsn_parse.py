@@ -89,11 +89,66 @@ def _record(rcpt, status, action=None, diagnostic=None, remote=None, source="dsn
     # outcome: what happened to this copy. The Action field decides (a 4.4.7 "failed" is final);
     # without it the status class does.
     outcome = OUTCOME.get((action or "").lower()) or {c: o for o, c in OUTCOME_CLASS.items()}.get(klass, "unknown")
+    reason, fault = reason_of(code, diagnostic) if klass != "success" else ("delivered", None)
     rec = {"recipient": rcpt, "status": code, "class": klass, "outcome": outcome, "meaning": meaning, "action": action,
-           "diagnostic": diagnostic, "remote_mta": remote, "source": source}
+           "diagnostic": diagnostic, "remote_mta": remote, "source": source, "reason": reason, "fault_id": fault}
     if final and final.strip().strip("<>") != rcpt:
         rec["final_recipient"] = final.strip().strip("<>")
     return rec
+
+
+# Why a recipient failed, from its status code and the diagnostic text (issue 17 item 5): one of
+# REASONS, tried in this order (the text decides where a code is shared, as 5.7.1 is by relaying,
+# blocklists, content and authentication). The catalog ID is set when the cause is ours to act on.
+REASONS = ("user unknown", "mailbox full", "message too big", "host unknown", "network/timeout",
+           "relaying denied", "blocked/policy", "content/spam", "authentication", "expired", "system error",
+           "other")
+_REASON_TEXT = [
+    ("expired", r"delivery time expired|message expired|too long in queue|maximal_queue_lifetime"),
+    ("authentication", r"\bSPF\b|\bDKIM\b|\bDMARC\b|authentication (?:required|failed)|not authenticated"),
+    ("relaying denied", r"relay(?:ing)? (?:access )?denied|relay not permitted|unable to relay|not allowed to relay"),
+    ("blocked/policy", r"blocked using|block ?list|black ?list|\bRBL\b|spamhaus|barracuda|listed (?:at|in|on|by)"
+                       r"|reputation|poor reputation|policy reasons|rejected by policy|access denied"),
+    ("content/spam", r"\bspam\b|content rejected|message content|virus|malware|suspicious|phishing"),
+    ("user unknown", r"user unknown|unknown user|no such (?:user|recipient|mailbox)|does not exist|address rejected"
+                     r"|mailbox unavailable|recipient not found|invalid recipient|unrouteable address|account.*disabled"),
+    ("mailbox full", r"mailbox (?:is )?full|quota|over ?quota|insufficient (?:storage|space)"),
+    ("message too big", r"too (?:big|large)|size (?:limit|exceeds)|exceeds (?:the )?(?:maximum|size)"),
+    ("host unknown", r"host or domain name not found|domain (?:not found|does not exist)|no mx|nxdomain|null mx"
+                     r"|host not found|name service error"),
+    ("network/timeout", r"timed? ?out|connection (?:refused|reset|lost)|lost connection|network is unreachable"
+                        r"|no route to host|temporar(?:il)?y (?:unavailable|failure)"),
+    ("system error", r"loops back to myself|mail loop|system error|configuration error|internal error|local error"),
+]
+_REASON_RX = [(name, re.compile(rx, re.I)) for name, rx in _REASON_TEXT]
+_REASON_CODE = {
+    "1.1": "user unknown", "1.0": "user unknown", "1.6": "user unknown", "2.1": "user unknown",
+    "1.2": "host unknown", "1.10": "host unknown", "4.4": "host unknown",
+    "2.2": "mailbox full", "2.3": "message too big", "3.4": "message too big",
+    "4.1": "network/timeout", "4.2": "network/timeout", "4.0": "network/timeout",
+    "4.7": "expired", "4.6": "system error", "3.0": "system error", "3.5": "system error", "3.2": "system error",
+    "7.1": "blocked/policy", "7.0": "blocked/policy",
+    "7.8": "authentication", "7.23": "authentication", "7.24": "authentication", "7.25": "authentication",
+    "7.26": "authentication", "7.27": "authentication", "6.0": "content/spam", "7.7": "content/spam",
+}
+# Reasons that point at this server's own setup, and the catalog ID that says what to do.
+REASON_FAULT = [
+    (re.compile(r"loops back to myself", re.I), "config.loops_to_myself"),
+    (re.compile(r"blocked using|block ?list|black ?list|spamhaus|\bRBL\b", re.I), "rbl.listed"),
+    (re.compile(r"\bSPF\b", re.I), "auth.spf_permerror"),
+    (re.compile(r"\bDKIM\b", re.I), "auth.dkim_fail"),
+    (re.compile(r"TLS is required|must issue a STARTTLS", re.I), "tls.delivery_handshake"),
+]
+
+
+def reason_of(code, diagnostic):
+    """(reason class, catalog ID or None) of one failed recipient."""
+    text = diagnostic or ""
+    reason = next((name for name, rx in _REASON_RX if rx.search(text)), None)
+    if reason is None and code and STATUS_RE.fullmatch(code):
+        reason = _REASON_CODE.get(code.split(".", 1)[1], "other")
+    fault = next((fid for rx, fid in REASON_FAULT if rx.search(text)), None)
+    return reason or "other", fault
 
 
 def _dsn_groups(part):
@@ -158,6 +213,19 @@ def parse_message(data):
                                                  _type_value(g.get("remote-mta")) or None, final=final or None))
     if out["recipients"]:
         return out
+    # A report the MIME parser could not reach: inside a message forwarded inline, or behind a
+    # broken boundary. Its per-recipient fields are still there as text.
+    embedded = _text_dsn_groups(data.decode("utf-8", "replace"))
+    if embedded:
+        out["is_bounce"] = True
+        for g in embedded:
+            final = _type_value(g.get("final-recipient"))
+            rcpt = _type_value(g.get("original-recipient")) or final
+            out["recipients"].append(_record(rcpt or None, g.get("status"), g.get("action"),
+                                             _type_value(g.get("diagnostic-code")) or None,
+                                             _type_value(g.get("remote-mta")) or None, source="embedded",
+                                             final=final or None))
+        return out
     # No RFC 3464 part: Postfix's plain text ("<rcpt>: host X said: 550 5.1.1 ...") or any text bounce.
     body = _text_body(msg)
     for line in _unfold(body):
@@ -183,6 +251,30 @@ def parse_message(data):
     return out
 
 
+_FIELD_RE = re.compile(r"^(?:> ?)*(Final-Recipient|Original-Recipient|Action|Status|Diagnostic-Code|Remote-MTA)"
+                       r"\s*:\s*(.*)$", re.I)
+
+
+def _text_dsn_groups(text):
+    """Per-recipient field groups found anywhere in a text (quoted with '>' or not): a group
+    starts at each Final-Recipient and needs an Action or a Status or a Diagnostic-Code."""
+    groups, cur, key = [], None, None
+    for line in text.splitlines():
+        m = _FIELD_RE.match(line.strip())
+        if m:
+            key = m.group(1).lower()
+            if key == "final-recipient" or cur is None:
+                cur = {}
+                groups.append(cur)
+            cur[key] = m.group(2).strip()
+        elif key and cur is not None and line[:1] in (" ", "\t") and line.strip():
+            cur[key] += " " + line.strip()  # a folded Diagnostic-Code
+        else:
+            key = None
+    return [g for g in groups if (g.get("final-recipient") or g.get("original-recipient"))
+            and (g.get("status") or g.get("action") or g.get("diagnostic-code"))]
+
+
 def _unfold(text):
     """Postfix wraps long reasons on indented continuation lines: join them back."""
     lines = []
@@ -202,10 +294,17 @@ def split_mbox(data):
     return [p for p in parts if p.strip()]
 
 
-def summarize(records):
-    """Counts by status code and class, for the report."""
-    by_code, by_class = {}, {}
+def summarize(records, examples=3):
+    """Counts by status code, class and reason, with a few examples per reason, for the report."""
+    by_code, by_class, by_reason = {}, {}, {}
     for r in records:
         by_code[r["status"] or "none"] = by_code.get(r["status"] or "none", 0) + 1
         by_class[r["class"]] = by_class.get(r["class"], 0) + 1
-    return dict(by_status=by_code, by_class=by_class, total=len(records))
+        reason = r.get("reason") or "other"
+        row = by_reason.setdefault(reason, {"count": 0, "examples": [], "fault_ids": []})
+        row["count"] += 1
+        if len(row["examples"]) < examples:
+            row["examples"].append({k: r.get(k) for k in ("recipient", "status", "diagnostic")})
+        if r.get("fault_id") and r["fault_id"] not in row["fault_ids"]:
+            row["fault_ids"].append(r["fault_id"])
+    return dict(by_status=by_code, by_class=by_class, by_reason=by_reason, total=len(records))

@@ -50,8 +50,10 @@ CATALOG = {
         ["Ask the provider to open port 25, or send through a relayhost on port 587 with SASL."], "001"),
     "tls.wrong_version": _e(
         OPT_IN, "medium", "TLS handshakes fail on protocol version",
-        "One side disabled the protocol version the other needs (TLSv1.0/1.1).",
-        ["Set smtpd_tls_protocols / smtp_tls_protocols to the operator's target (default >=TLSv1.2)."], "000"),
+        "Our SMTP client and a peer share no protocol version (TLSv1.0/1.1), or internal clients "
+        "cannot talk to our server. Internet clients failing the handshake are noise (scanners).",
+        ["Outbound: set smtp_tls_protocols to the operator's target (default >=TLSv1.2).",
+         "Internal clients: upgrade the client; do not lower smtpd_tls_protocols for the Internet."], "000"),
     "tls.untrusted_issuer": _e(
         AUTO, "medium", "Peer certificates cannot be verified (untrusted issuer)",
         "Missing intermediate or root certificate, or a stale CA store.",
@@ -136,9 +138,14 @@ CATALOG = {
         "The client cannot use the offered mechanism.",
         ["Keep PLAIN and LOGIN offered: smtpd_sasl_security_options = noanonymous, broken_sasl_auth_clients = yes"], "000"),
     "rbl.listed": _e(
-        ADVISORY, "medium", "RBL blocks",
-        "Our outbound address is listed, or an RBL rejects legitimate peers.",
-        ["Check the address on the RBL's lookup page; request delisting; or drop one reject_rbl_client temporarily."], "000"),
+        ADVISORY, "medium", "Our mail is refused because a blocklist lists us",
+        "Peers refuse our outbound mail naming a blocklist (our address is listed); or our own RBL "
+        "rejects clients in our internal networks. Our RBL rejecting Internet clients is policy "
+        "working, counted as a statistic, never a finding.",
+        ["Look the outbound address up on the list's page named in the refusal; fix the cause "
+         "(open relay, compromised account, no PTR) and request delisting.",
+         "Internal clients rejected by our RBL: exempt the network (permit_mynetworks before "
+         "reject_rbl_client) rather than dropping the list."], "000"),
     "delivery.mailbox_full": _e(
         OPT_IN, "medium", "Mailboxes are full",
         "mailbox_size_limit or an IMAP quota is reached.",
@@ -185,9 +192,12 @@ CATALOG = {
         ["Report the clients below; optionally add reject_non_fqdn_sender."], "000"),
     "timeout.end_of_data": _e(
         OPT_IN, "medium", "Timeouts at the end of DATA",
-        "A slow link, or a resolver fault (004).",
+        "Outbound: a slow link or peer, or a resolver fault (004). Inbound from our own networks: "
+        "a content filter or relay re-injecting mail times out (fixed at that side, not with smtp_*).",
         ["Check dns.resolver_dead first.",
-         "Raise smtp_data_done_timeout and smtp_data_xfer_timeout to 600s."], "000, 004"),
+         "Outbound: raise smtp_data_done_timeout and smtp_data_xfer_timeout to 600s.",
+         "Inbound from an internal client (content filter re-injection): raise the filter's own "
+         "timeout, or smtpd_timeout on the re-injection service in master.cf."], "000, 004"),
     "timeout.mx_rotation": _e(
         ADVISORY, "medium", "Several MX hosts of a destination time out in turn",
         "Several MX hosts are down or unreachable; each costs smtp_connect_timeout.",
@@ -217,6 +227,51 @@ CATALOG = {
         "Whatever the remote server said.",
         ["Read the status codes and remote replies below (001's table: 4.x.x temporary, 5.x.x permanent)."], "001"),
 }
+
+
+# Where each log ID's lines come from, and what a match means (issue 17). Postfix daemons are
+# named without their syslog prefix (postfix/smtpd, postfix-out/smtp and
+# postfix/submission/smtpd all give "smtpd"); other programs by their syslog tag.
+#   programs: who may write a line of this ID; a line of another program does not count.
+#             "postfix" = any Postfix daemon (the default for every ID not listed here).
+#   inbound:  what a line written by a server for a client (smtpd, postscreen) means:
+#             "fault"    - a fault of ours either way (the default);
+#             "internal" - policy working or Internet noise, a statistic, unless the client is in
+#                          our internal networks (then a finding).
+INBOUND_DAEMONS = ("smtpd", "postscreen", "tlsproxy", "dnsblog")
+OUTBOUND_DAEMONS = ("smtp", "lmtp")
+DELIVERY_DAEMONS = ("local", "virtual", "pipe")
+# Programs that check incoming mail (milters, content filters, policy daemons): their lines are
+# about mail others sent us, so they count as inbound.
+CONTENT_CHECKERS = ("opendkim", "opendmarc", "amavis", "amavisd", "rspamd", "spamd", "policyd-spf", "policy-spf",
+                    "postfix-policyd-spf-python", "postgrey")
+LOG_SOURCES = {
+    "rbl.listed": dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
+                       means="outbound: a peer refuses our mail naming a blocklist (we are listed); inbound: our RBL"),
+    "tls.wrong_version": dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
+                              means="outbound: our client and a peer share no TLS version; inbound: a client's handshake"),
+    "timeout.end_of_data": dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
+                                means="outbound: a peer or link is slow; inbound: a client (a filter's re-injection if internal)"),
+    "delivery.unknown_user": dict(programs=DELIVERY_DAEMONS + OUTBOUND_DAEMONS + INBOUND_DAEMONS + ("cleanup",),
+                                  inbound="internal",
+                                  means="delivery: accepted mail bounces (our tables); inbound: a sender guessed an address"),
+    "relay.access_denied": dict(programs=INBOUND_DAEMONS, inbound="fault",
+                                means="inbound: relay refused; the rule keeps only our own (internal) clients"),
+    "smtp.illegal_address": dict(programs=INBOUND_DAEMONS, inbound="fault", means="inbound: a broken client"),
+    "sasl.auth_failed": dict(programs=INBOUND_DAEMONS + OUTBOUND_DAEMONS, inbound="fault",
+                             means="inbound: failed logins (brute force when many); outbound: our relay credentials"),
+    "auth.dkim_fail": dict(programs=CONTENT_CHECKERS + INBOUND_DAEMONS + ("cleanup",), inbound="internal",
+                           means="verification of incoming mail: other domains' signatures (a statistic) unless the "
+                                 "client is internal"),
+    "auth.spf_permerror": dict(programs=CONTENT_CHECKERS + INBOUND_DAEMONS + ("spawn",), inbound="internal",
+                               means="a policy daemon checking the SPF record of an incoming sender's domain (our own "
+                                     "record is checked by the DNS probe)"),
+}
+
+
+def log_source(fault_id):
+    """The LOG_SOURCES entry of an ID, with the defaults filled in."""
+    return dict(dict(programs="postfix", inbound="fault", means="any Postfix daemon"), **LOG_SOURCES.get(fault_id, {}))
 
 
 # Who has to act when the fix is not on this box (the report's "needs someone outside" list).

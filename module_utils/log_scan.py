@@ -25,7 +25,7 @@ from ansible.module_utils.postfix_cmd import Stream
 
 BLOCK = 8 * 1024 * 1024
 HEAD = 256
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: inbound records (issue 17)
 MAX_SAMPLES = 3
 MAX_GROUP_VALUES = 50
 MAX_LINE = 4096  # longer lines are classified on their first MAX_LINE bytes
@@ -95,12 +95,14 @@ def parse_time(line, year_hint):
 
 
 def new_agg():
-    return {"ids": {}, "lines": 0, "bytes": 0, "faultish": 0, "benign": {}, "unclassified": 0, "unclassified_shapes": {},
-            "status": {}, "skipped_old": 0, "first": None, "last": None}
+    # ids: a finding's evidence; inbound: servers' lines about clients of the IDs whose inbound
+    # matches are policy or noise unless the client is internal (decided by the rules).
+    return {"ids": {}, "inbound": {}, "lines": 0, "bytes": 0, "faultish": 0, "benign": {}, "unclassified": 0,
+            "unclassified_shapes": {}, "status": {}, "skipped_old": 0, "first": None, "last": None}
 
 
-def _add_hit(agg, fid, line, match, ts, masked):
-    rec = agg["ids"].setdefault(fid, {"count": 0, "first": None, "last": None, "samples": [], "groups": {}})
+def _add_hit(agg, fid, line, match, ts, masked, where="ids"):
+    rec = agg.setdefault(where, {}).setdefault(fid, {"count": 0, "first": None, "last": None, "samples": [], "groups": {}})
     rec["count"] += 1
     if ts is not None:
         rec["first"] = ts if rec["first"] is None else min(rec["first"], ts)
@@ -131,8 +133,8 @@ def merge(into, other):
     for key, pick in (("first", min), ("last", max)):
         vals = [x for x in (into.get(key), other.get(key)) if x is not None]
         into[key] = pick(vals) if vals else None
-    for fid, rec in other.get("ids", {}).items():
-        mine = into["ids"].setdefault(fid, {"count": 0, "first": None, "last": None, "samples": [], "groups": {}})
+    for where, fid, rec in [(w, f, r) for w in ("ids", "inbound") for f, r in other.get(w, {}).items()]:
+        mine = into.setdefault(where, {}).setdefault(fid, {"count": 0, "first": None, "last": None, "samples": [], "groups": {}})
         mine["count"] += rec["count"]
         for key, pick in (("first", min), ("last", max)):
             vals = [x for x in (mine[key], rec[key]) if x is not None]
@@ -202,12 +204,19 @@ class Scanner:
         line = raw.decode("utf-8", "replace")
         ts = None
         fid, match = sig.classify(line)  # tries only the signatures whose keywords the line holds
+        where = sig.route(fid, line) if fid is not None else None
+        if fid is not None and where is None:  # another program's line that only looks like a Postfix fault
+            fid = None
+            if sig.is_faultish(raw):
+                agg["faultish"] += 1
+                agg["benign"]["other_program"] = agg["benign"].get("other_program", 0) + 1
+            return
         if fid is not None:
             ts = parse_time(line, self.year_hint)
             if since is not None and ts is not None and ts < since:
                 agg["skipped_old"] += 1
             else:
-                _add_hit(agg, fid, line.rstrip("\r"), match, ts, self.masked)
+                _add_hit(agg, fid, line.rstrip("\r"), match, ts, self.masked, where)
                 if ts is not None:
                     agg["first"] = ts if agg["first"] is None else min(agg["first"], ts)
                     agg["last"] = ts if agg["last"] is None else max(agg["last"], ts)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from ansible.module_utils import fault_catalog as cat
+
 _DEST = r"(?P<dest>[^\s\[\]]+\[(?P<ip>[^\]]+)\](?::\d+)?)"
 _CLIENT = r"(?P<client>[^\s\[\]]*\[(?P<ip>[^\]]+)\])"
 
@@ -85,16 +87,18 @@ SIGNATURES = [
     ("rbl.listed", ["blocked using "],
      r"reject: \w+ from " + _CLIENT + r": .*?blocked using (?P<rbl>[^\s;,]+)|blocked using (?P<domain>[^\s;,)]+)"),
     ("delivery.unknown_user", ["unknown user: ", "User unknown in "],
-     r"unknown user: \"(?P<rcpt>[^\"]*)\"|<(?P<user>[^>]*)>: Recipient address rejected: User unknown in (?P<where>[\w ]+?) table"
+     r"unknown user: \"(?P<rcpt>[^\"]*)\"|(?:RCPT from " + _CLIENT + r": .*?)?<(?P<user>[^>]*)>: Recipient address rejected: "
+     r"User unknown in (?P<where>[\w ]+?) table"
      r"|User unknown in (?:[\w ]+?) table"),
     ("smtp.illegal_address", ["Illegal address syntax from"],
      r"Illegal address syntax from " + _CLIENT + r" in (?P<where>\S+) command"),
     # --- authentication of mail (milters / policy daemons)
     ("auth.spf_permerror", ["SPF permanent error", "No valid SPF record", "SPF PermError", "spf=permerror",
                             "Received-SPF: PermError", "Received-SPF: permerror"],
-     r"SPF permanent error|No valid SPF record|(?i:spf[=:] ?permerror|SPF PermError)"),
+     r"(?:(?:RCPT|MAIL|END-OF-MESSAGE) from " + _CLIENT + r": .*?)?"
+     r"(?:SPF permanent error|No valid SPF record|(?i:spf[=:] ?permerror|SPF PermError))"),
     ("auth.dkim_fail", ["DKIM verification failed", "bad signature data", "dkim=fail"],
-     r"DKIM verification failed|bad signature data|dkim=fail"),
+     r"(?:(?:RCPT|MAIL|END-OF-MESSAGE) from " + _CLIENT + r": .*?)?(?:DKIM verification failed|bad signature data|dkim=fail)"),
     # --- config and service
     ("config.unused_parameter", ["unused parameter: "],
      r"unused parameter: (?P<param>[^=\s]+)="),
@@ -186,6 +190,10 @@ BENIGN = [
     ("client_misbehaviour", r"non-SMTP command from|improper command pipelining|rate limit exceeded"
      r"|hostname \S+ does not resolve to address|hostname \S+ verification failed|address not listed for hostname"),
     ("deprecation", r"is deprecated|will be removed|DEPRECATION_README"),
+    # an Internet client's TLS garbage at our server (no shared cipher, HTTP on port 25...)
+    ("inbound_tls", r"/(?:smtpd|postscreen|tlsproxy)\[\d+\]: warning: TLS library problem: "),
+    # a peer's temporary answer (greylisting, rate limits): retried, normal traffic
+    ("peer_temporary", r"status=deferred \(host \S+ said: 4\d\d[ -]"),
 ]
 BENIGN_RX = re.compile("|".join("(?P<%s>%s)" % (name, rx) for name, rx in BENIGN))
 
@@ -194,6 +202,61 @@ def benign_kind(line):
     """Name of the BENIGN kind a line belongs to, or None."""
     m = BENIGN_RX.search(line)
     return m.lastgroup if m else None
+
+
+# The syslog tag of a line: "Nov 28 10:00:00 host TAG[pid]: " or "2026-11-28T10:00:00+01:00 host TAG[pid]: ".
+TAG_RE = re.compile(r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) +\S+ +([^\s\[:]+)(?:\[\d+\])?: ")
+
+
+def program_of(line):
+    """(is_postfix, daemon) of a log line: ("postfix/smtpd" and "postfix-out/smtp" and
+    "postfix/submission/smtpd" -> (True, "smtpd"/"smtp"); "opendkim" -> (False, "opendkim")).
+    (None, None) when the line has no syslog header (a bare message: taken as Postfix's)."""
+    m = TAG_RE.match(line)
+    if not m:
+        return None, None
+    tag = m.group(1)
+    head, slash, rest = tag.partition("/")
+    daemon = tag.rpartition("/")[2]
+    if slash and (head.startswith("postfix") or daemon in POSTFIX_PROGRAMS):
+        return True, daemon  # postfix/..., postfix-out/..., or a custom syslog_name such as mailout/smtp
+    if tag.startswith("postfix"):
+        return True, tag  # "postfix[123]:" (postfix(1) itself), "postfix-script"
+    return False, daemon.lower()
+
+
+# Every program of a Postfix installation, by its syslog name's last part.
+POSTFIX_PROGRAMS = frozenset((
+    "smtpd", "smtp", "lmtp", "local", "virtual", "pipe", "cleanup", "qmgr", "oqmgr", "pickup", "master", "bounce",
+    "defer", "trace", "error", "retry", "discard", "trivial-rewrite", "postscreen", "tlsproxy", "dnsblog", "anvil",
+    "scache", "showq", "verify", "proxymap", "proxywrite", "postmap", "postalias", "postsuper", "postqueue",
+    "postdrop", "sendmail", "postfix-script", "postlog", "postlogd", "spawn", "flush", "tlsmgr", "postconf",
+    "postkick", "postlock", "postcat", "postmulti", "qmqpd", "lmtp"))
+
+
+def route(fid, line):
+    """Where a line classified as `fid` counts, by the program that wrote it (LOG_SOURCES):
+    "ids" (a finding's evidence), "inbound" (a server's line about a client: a statistic unless
+    the client is internal, decided with the operator's networks) or None (another program's
+    line that only looks like this ID: dovecot's TLS errors are not Postfix's)."""
+    src = cat.log_source(fid)
+    is_postfix, daemon = program_of(line)
+    if is_postfix is None:
+        return "ids"  # no syslog header (a bare message): nothing to route on
+    progs = src["programs"]
+    if progs == "postfix":
+        if not is_postfix:
+            return None
+    elif daemon not in progs or (not is_postfix and daemon in _POSTFIX_DAEMONS):
+        return None
+    if src["inbound"] == "internal" and (
+            (is_postfix and (daemon in cat.INBOUND_DAEMONS or (daemon == "cleanup" and "milter-" in line)))
+            or daemon in cat.CONTENT_CHECKERS):
+        return "inbound"
+    return "ids"
+
+
+_POSTFIX_DAEMONS = frozenset(cat.INBOUND_DAEMONS + cat.OUTBOUND_DAEMONS + cat.DELIVERY_DAEMONS + ("cleanup", "master"))
 
 
 def classify(line):

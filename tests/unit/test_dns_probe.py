@@ -62,3 +62,31 @@ def test_resolv_conf_parsing():
     assert servers == ["10.255.255.53", "fe80::1"]
     assert options == {"timeout": "1", "attempts": "2", "rotate": True}
     assert dns_probe.ptr_name("192.0.2.10") == "10.2.0.192.in-addr.arpa"
+
+
+def test_queries_carry_edns0(server):
+    dns_probe.query(ADDR, "lab.test", "TXT", timeout=1)
+    assert server.edns == [True]
+
+
+def test_truncated_answer_is_asked_again_over_tcp():
+    big = "v=spf1 " + "ip4:192.0.2.1 " * 120 + "-all"  # well over 512 bytes
+    r = Responder("127.88.0.7", {("big.lab.test", "TXT"): [big]}, mode="truncate")
+    try:
+        res = dns_probe.query("127.88.0.7", "big.lab.test", "TXT", timeout=1)
+        assert res["ok"] and res["via"] == "tcp" and r.tcp_queries == 1
+        assert [v for t, v in res["answers"] if t == "TXT"] == [big]
+    finally:
+        r.close()
+
+
+def test_servfail_is_a_failed_lookup_not_a_missing_record(server):
+    broken = Responder("127.88.0.8", mode="servfail")
+    try:
+        values, rcode = dns_probe.Resolver(["127.88.0.8"], timeout=0.5).lookup("lab.test", "TXT")
+        assert values is None and rcode == "SERVFAIL"  # not [] ("no record")
+        # a later server that answers is asked
+        values, rcode = dns_probe.Resolver(["127.88.0.8", ADDR], timeout=0.5).lookup("lab.test", "TXT")
+        assert rcode == "NOERROR" and values[0].startswith("v=spf1")
+    finally:
+        broken.close()

@@ -1,6 +1,7 @@
 """DSN/NDR analyzer: our own fixtures, then the flufl.bounce and flanker corpora."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,18 @@ def test_flufl_corpus(record_property):
                     wrong_class.append((sample, addr, got[addr]["outcome"]))
     print("\nflufl.bounce: %d/%d samples with every expected address; RFC 3464 + Postfix: %d/%d; "
           "outcome mismatches: %d" % (found, len(rows), in_scope_ok, in_scope, len(wrong_class)))
+    # per-class agreement over every labelled address we found (the corpus labels temporary vs
+    # permanent; it has no reason labels, so reasons are printed as a distribution only)
+    agree, reasons = {"temporary": [0, 0], "permanent": [0, 0]}, {}
+    for _detector, sample, expected, temporary in rows:
+        got = {(r["recipient"] or "").lower(): r for r in dsn_parse.parse_message((data_dir / sample).read_bytes())["recipients"]}
+        for addr in expected & set(got):
+            want = "temporary" if temporary else "permanent"
+            agree[want][1] += 1
+            agree[want][0] += got[addr]["class"] == want
+            reasons[got[addr]["reason"]] = reasons.get(got[addr]["reason"], 0) + 1
+    print("per-class agreement: %s; reasons: %s" % (
+        ", ".join("%s %d/%d" % (k, a, n) for k, (a, n) in agree.items()), json.dumps(reasons, sort_keys=True)))
     record_property("flufl_in_scope", "%d/%d" % (in_scope_ok, in_scope))
     assert in_scope_ok == in_scope
     assert wrong_class == []
@@ -130,3 +143,73 @@ def test_flanker_corpus(name, status):
     records = dsn_parse.parse_message(path.read_bytes())["recipients"]
     assert status in {r["status"] for r in records}
     assert {r["class"] for r in records} == {"temporary" if status[0] == "4" else "permanent"}
+
+
+# ------------------------------------------------------------------ issue 17 item 5
+REPORT = """Reporting-MTA: dns; mx.far.example
+
+Final-Recipient: rfc822; {rcpt}
+Action: failed
+{status}Diagnostic-Code: smtp; {diag}
+"""
+
+
+def _forwarded(rcpt, diag, status="Status: 5.1.1\\n"):
+    """A bounce an admin forwarded inline: the report is quoted text in a plain message."""
+    quoted = "\n".join("> " + ln for ln in REPORT.format(rcpt=rcpt, status=status, diag=diag).splitlines())
+    return ("From: admin@lab.example\nTo: postmaster@lab.example\nSubject: Fwd: Undelivered Mail\n\n"
+            "See below.\n\n---------- Forwarded message ----------\n" + quoted + "\n").encode()
+
+
+def test_report_embedded_in_a_forwarded_message():
+    parsed = dsn_parse.parse_message(_forwarded("gone@far.example", "550 5.1.1 <gone@far.example>: User unknown"))
+    assert parsed["is_bounce"]
+    [r] = parsed["recipients"]
+    assert (r["recipient"], r["status"], r["reason"], r["source"]) == ("gone@far.example", "5.1.1", "user unknown", "embedded")
+
+
+def test_broken_mime_boundary_still_gives_every_recipient():
+    msg = ("From: MAILER-DAEMON@mx.far.example\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+           'Content-Type: multipart/report; report-type=delivery-status; boundary="AAA"\n\n'
+           "--BBB\nContent-Type: text/plain\n\nsorry\n\n--BBB\nContent-Type: message/delivery-status\n\n"
+           + REPORT.format(rcpt="a@far.example", status="Status: 5.2.2\n", diag="552 5.2.2 Mailbox full")
+           + "\nFinal-Recipient: rfc822; b@far.example\nAction: failed\nStatus: 5.7.1\n"
+           "Diagnostic-Code: smtp; 554 5.7.1 Client host [192.0.2.10] blocked using bl.example.org\n--BBB--\n")
+    got = {r["recipient"]: r for r in dsn_parse.parse_message(msg.encode())["recipients"]}
+    assert got["a@far.example"]["reason"] == "mailbox full"
+    assert got["b@far.example"]["reason"] == "blocked/policy" and got["b@far.example"]["fault_id"] == "rbl.listed"
+
+
+def test_status_only_in_the_diagnostic_text():
+    parsed = dsn_parse.parse_message(_forwarded("big@far.example", "552 5.3.4 Message size exceeds fixed limit", status=""))
+    [r] = parsed["recipients"]
+    assert r["status"] == "5.3.4" and r["class"] == "permanent" and r["reason"] == "message too big"
+
+
+@pytest.mark.parametrize("code,diag,reason,fault", [
+    ("5.1.1", "550 5.1.1 <x@y>: Recipient address rejected: User unknown in virtual mailbox table", "user unknown", None),
+    ("5.2.2", "552 5.2.2 Quota exceeded (mailbox for user is full)", "mailbox full", None),
+    ("5.3.4", "552 5.3.4 Message size exceeds fixed limit", "message too big", None),
+    ("5.4.4", "Host or domain name not found. Name service error for name=gone.example type=A", "host unknown", None),
+    ("4.4.1", "connect to mx.far.example[192.0.2.9]:25: Connection timed out", "network/timeout", None),
+    ("5.7.1", "554 5.7.1 <x@y>: Relay access denied", "relaying denied", None),
+    ("5.7.1", "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using zen.example.org", "blocked/policy",
+     "rbl.listed"),
+    ("5.7.1", "550 5.7.1 Message rejected as spam by content filter", "content/spam", None),
+    ("5.7.23", "550 5.7.23 SPF validation failed", "authentication", "auth.spf_permerror"),
+    ("4.4.7", "delivery time expired", "expired", None),
+    ("5.4.6", "mail for lab.example loops back to myself", "system error", "config.loops_to_myself"),
+    ("5.0.0", "550 go away", "other", None),
+])
+def test_reason_classes(code, diag, reason, fault):
+    assert dsn_parse.reason_of(code, diag) == (reason, fault)
+
+
+def test_bounce_finding_groups_by_reason():
+    from ansible.module_utils import diagnose_rules as rules
+    recs = [dsn_parse._record("a@x.example", "5.1.1", "failed", "550 5.1.1 User unknown"),
+            dsn_parse._record("b@x.example", "5.1.1", "failed", "550 5.1.1 no such user"),
+            dsn_parse._record("c@x.example", "5.7.1", "failed", "554 5.7.1 blocked using bl.example.org")]
+    [f] = rules.bounce_findings(recs, ["test"])
+    assert f["summary"] == "3 bounced recipient(s): user unknown x2, blocked/policy x1 (rbl.listed)"
+    assert f["evidence"]["summary"]["by_reason"]["user unknown"]["count"] == 2

@@ -18,11 +18,11 @@ from ansible.module_utils import log_signatures as sig
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils import postfix_queue_lib as ql
 from conftest import needs_postfix, run_module
-from fixtures.log_lines import CASES, H
+from fixtures.log_lines import CASES, H, tag
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-FAULT_LINES = [(H % (10, i % 60, d, 100 + i, m)).encode() for i, (_f, _l, d, m) in enumerate(CASES)]
+FAULT_LINES = [(H % (10, i % 60, tag(d), 100 + i, m)).encode() for i, (_f, _l, d, m) in enumerate(CASES)]
 SHELLY = st.text(alphabet=st.sampled_from(list("abcXYZ019@._-+/\\$`'\";|&<>(){}*?![]#~ \t\n\r\x00é")), max_size=60)
 
 # A line made of pieces of real fault lines glued together, with junk around: it looks like

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ansible.module_utils import log_scan
 from ansible.module_utils import log_signatures as sig
-from fixtures.log_lines import CASES, H
+from fixtures.log_lines import CASES, H, tag
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import gen_log  # noqa: E402
@@ -38,7 +38,7 @@ def test_anchors_cover_every_keyword_and_miss_normal_traffic():
 
 
 def test_keyword_classify_equals_full_classify():
-    lines = [H % (10, i % 60, daemon, 4000 + i, msg) for i, (_fid, _label, daemon, msg) in enumerate(CASES)]
+    lines = [H % (10, i % 60, tag(daemon), 4000 + i, msg) for i, (_fid, _label, daemon, msg) in enumerate(CASES)]
     lines += [line.replace("warning", "warning") + " trailing" for line in lines]
     for line in lines:
         fid, _m = sig.classify(line)

@@ -403,3 +403,16 @@ def test_inline_credentials_and_auth_exchanges_never_leave_the_module(postfix_di
         assert secret not in text, secret
     assert res["postconf_n"]["smtp_sasl_password_maps"].startswith("static:")  # the setting itself is shown
     assert "Pl4nted" in (postfix_dir / "main.cf").read_text()  # and left alone
+
+
+def test_failed_lookups_claim_no_missing_record(postfix_dir, env, dns):
+    """Issue 17 item 6: a resolver that answers SERVFAIL is "lookup failed", its own evidence;
+    no SPF, DMARC or PTR finding (and no proposed record) rests on it."""
+    live, _dead = dns
+    live.mode = "servfail"
+    res = diagnose(postfix_dir, env, checks=["probes"])
+    found = {f["id"] for f in res["findings"]}
+    assert not found & {"auth.spf_permerror", "auth.dmarc_missing", "dns.ptr_mismatch"}, found
+    rec = res["probes"]["dns"]["domains"]["lab.test"]
+    assert rec["lookup_failed"] == {"TXT": "SERVFAIL", "_dmarc TXT": "SERVFAIL", "MX": "SERVFAIL"}
+    assert res["probes"]["dns"]["ptr"]["checked"] is False and res["probes"]["dns"]["ptr"]["lookup_failed"] == "SERVFAIL"

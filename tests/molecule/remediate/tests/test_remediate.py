@@ -26,6 +26,8 @@ INJECTED = {
                 "config.loops_to_myself", "rbl.listed", "delivery.unknown_user", "maps.unsupported_type"},
 }
 HOSTS = sorted(INJECTED)
+# Found by the diagnosis, never fixed on the box: our address on a blocklist is for its operator.
+ADVISORY = {"rbl.listed"}
 
 pytestmark = pytest.mark.skipif(not os.environ.get("MOLECULE_INVENTORY_FILE"), reason="run by Molecule")
 
@@ -64,7 +66,7 @@ def test_check_mode_reports_changes_and_changes_nothing(runs):
     assert changes == {}, changes
     for host in HOSTS:
         assert recap[host]["changed"] > 0, host
-        assert set(report("check", host, ".remediation")["selected"]) >= INJECTED[host]
+        assert set(report("check", host, ".remediation")["selected"]) >= INJECTED[host] - ADVISORY
     assert "+++ after" in output  # --diff shows the main.cf/master.cf/resolv.conf edits
 
 
@@ -73,7 +75,7 @@ def test_real_run_fixes_everything(runs):
     assert rc == 0, output[-4000:]
     for host in HOSTS:
         rec = report("fix", host, ".remediation")
-        assert set(rec["selected"]) >= INJECTED[host] and rec["rolled_back"] is False, host
+        assert set(rec["selected"]) >= INJECTED[host] - ADVISORY and rec["rolled_back"] is False, host
         assert rec["still_present"] == [], (host, rec)
         assert recap[host]["failed"] == 0
 
@@ -82,7 +84,8 @@ def test_second_diagnosis_is_clean_for_the_fixed_ids(runs):
     for host, ids in INJECTED.items():
         after = report("after", host)
         live = {f["id"] for f in after["findings"] if not f.get("historical")}
-        assert not ids & live, (host, [(f["id"], f["summary"]) for f in after["findings"] if f["id"] in ids])
+        assert not (ids - ADVISORY) & live, (host, [(f["id"], f["summary"]) for f in after["findings"] if f["id"] in ids])
+        assert not any(f["id"] in ADVISORY and f["fix"].get("can_fix") for f in after["findings"]), host
 
 
 def test_second_remediation_changes_nothing(runs):
@@ -120,15 +123,15 @@ def test_fixed_files_and_services(runs):
     bounces = sh("rem-svc", "postqueue -j | grep -c '\"sender\": \"\"'").stdout.strip()
     assert int(bounces or 0) == 0  # the MAILER-DAEMON flood was deleted (copies kept)
     names = ("inet_protocols mynetworks message_size_limit mailbox_size_limit smtp_tls_security_level "
-             "smtpd_tls_protocols broken_sasl_auth_clients smtp_data_done_timeout mydestination "
-             "smtpd_recipient_restrictions")
+             "smtp_tls_protocols broken_sasl_auth_clients smtp_data_done_timeout mydestination")
     lines = sh("rem-log", "postconf " + names).stdout.splitlines()
     got = {name.strip(): value.strip() for name, _eq, value in (line.partition("=") for line in lines)}
     assert got["inet_protocols"] == "ipv4" and "10.1.0.0/16" in got["mynetworks"]
     assert got["message_size_limit"] == "52428800" and got["mailbox_size_limit"] == "0"
-    assert got["smtp_tls_security_level"] == "may" and got["smtpd_tls_protocols"] == ">=TLSv1.2"
+    # tls.wrong_version was an outbound failure: only our client's protocols change, the server's stay
+    assert got["smtp_tls_security_level"] == "may" and got["smtp_tls_protocols"] == ">=TLSv1.2"
     assert got["broken_sasl_auth_clients"] == "yes" and got["smtp_data_done_timeout"] == "600s"
-    assert "lab.example" in got["mydestination"] and "zen.spamhaus.org" not in got["smtpd_recipient_restrictions"]
+    assert "lab.example" in got["mydestination"]
     assert sh("rem-log", "postmap -q nobody1@lab.example hash:/etc/postfix/virtual").stdout.strip() == "root"
     assert sh("rem-log", "postconf -h smtpd_sender_restrictions").stdout.strip() == \
         "check_sender_access hash:/etc/postfix/sender_cdb"
