@@ -8,7 +8,7 @@ module: postfix_diagnose
 short_description: Find the cataloged Postfix faults on a host (log, config, probes, queue, bounces)
 description:
   - Gathers everything in one call and returns findings keyed by the fault IDs of the catalog
-    (C(shared/FAULTS.md)), each with C(id), C(class) (auto, opt-in, advisory), C(severity),
+    (C(module_utils/fault_catalog.py) in this repository), each with C(id), C(class) (auto, opt-in, advisory), C(severity),
     C(summary), C(evidence), C(cause) and C(fix) (documented steps plus the exact parameter
     changes or commands a remediation would make).
   - B(log) scans the mail log (I(log_paths), or C(maillog_file), C(/var/log/mail.log),
