@@ -467,7 +467,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    safe_io.guard_output(module)
     p = module.params
     # Every form a secret value can take in a result (as given, as written, quoted) is masked
     # before anything can fail and echo it.

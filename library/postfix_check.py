@@ -73,7 +73,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    safe_io.guard_output(module)
     readonly = module.params["readonly"] or module.check_mode
     pf = Postfix(module, module.params["config_dir"])
     ok, output = pf.check(readonly=readonly)

@@ -655,7 +655,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    safe_io.guard_output(module)
     p = module.params
     for name in ("backlog", "cert_days", "flood_count", "brute_force", "log_min_count", "bounce_from_queue"):
         if p[name] < 0:

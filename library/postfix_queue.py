@@ -339,7 +339,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    safe_io.guard_output(module)
     p = module.params
     action = p["action"]
     for name in ("limit", "ids_limit"):

@@ -147,7 +147,6 @@ def main():
         ),
         supports_check_mode=True,
     )
-    safe_io.guard_output(module)
     p = module.params
     for key in ("html_template", "markdown_template"):
         if p[key]:

@@ -170,11 +170,10 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    safe_io.guard_output(module)
     p = module.params
     # Secret values are masked in every form they can take (a query answer loses trailing blanks).
     hide(module, secret_forms(p["secret_entries"].values()))
-    path = p["path"]  # absolute: guard_output checked every path option
+    path = p["path"]  # absolute: RemedyModule checked every path option
     pf = Postfix(module, p["config_dir"])
     map_type = p["type"] or pf.param("default_database_type")
     if not pm.TYPE_RE.match(map_type or ""):

@@ -7,7 +7,7 @@ Every module that reads or writes a user's file goes through here:
   mode and symlinks kept), so a lone CR or a Latin-1 byte comes back exactly as it was;
 - atomic_write(): a new file carries its final mode, owner and group from its first byte;
 - printable(): what a module returns is valid UTF-8 (Ansible refuses anything else), with
-  undecodable bytes shown as \\xNN escapes.
+  undecodable bytes shown as \\xNN escapes; module_class() applies it to every result.
 """
 from __future__ import annotations
 
@@ -55,31 +55,6 @@ def _only_escapes(value):
         return False
 
 
-def guard_output(module):
-    """Make module.exit_json/fail_json return strict UTF-8 whatever bytes the host's files held,
-    and refuse unusable path options (empty, relative, with a NUL byte) before anything else,
-    naming the option: every `type: path` option of every module goes through here."""
-    exit_json, fail_json = module.exit_json, module.fail_json
-    for name, opt in (module.argument_spec or {}).items():
-        value = module.params.get(name)
-        if value is None or "path" not in (opt.get("type"), opt.get("elements")):
-            continue
-        for path in (value if isinstance(value, list) else [value]):
-            try:
-                require_absolute(path, name)
-            except InputError as exc:
-                fail_json(msg=printable(str(exc)))
-
-    def _exit(**kw):
-        exit_json(**printable(kw))
-
-    def _fail(msg, **kw):
-        fail_json(msg=printable(msg), **printable(kw))
-
-    module.exit_json, module.fail_json = _exit, _fail
-    return module
-
-
 def raw_no_log_values(argument_spec, params):
     """The values of every no_log option in the raw, unvalidated params, whatever their type.
 
@@ -115,6 +90,25 @@ def module_class():
     """AnsibleModule whose failures during argument validation still mask every no_log value
     (see raw_no_log_values). Modules build themselves with module_class()(...)."""
     class RemedyModule(AnsibleModule):
+        """Also: every `type: path` option is refused when empty, relative or holding a NUL
+        (naming the option), and everything returned is strict UTF-8 whatever bytes the host's
+        files held (Ansible refuses anything else, and reports an applied change as failed)."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for name, opt in (self.argument_spec or {}).items():
+                value = self.params.get(name)
+                if value is None or "path" not in (opt.get("type"), opt.get("elements")):
+                    continue
+                for path in (value if isinstance(value, list) else [value]):
+                    try:
+                        require_absolute(path, name)
+                    except InputError as exc:
+                        self.fail_json(msg=str(exc))
+
+        def exit_json(self, **kw):
+            super().exit_json(**printable(kw))
+
         def _load_params(self):
             # Ansible's int check does int(float(value)): "INF" or "1e999" raise OverflowError,
             # a traceback instead of a message. Such a value is made plainly not a number, so
