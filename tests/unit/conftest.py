@@ -265,14 +265,18 @@ def run_direct(name, args, check=False, diff=False, timeout=60):
                                            _ansible_keep_remote_files=False)}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(payload, fh)
+    # A scratch working directory, as Ansible's remote tmp is: a relative path a module accepts
+    # (the report's directory) must not land in the repository.
+    cwd = tempfile.mkdtemp(prefix="module-cwd-")
     try:
         proc = subprocess.run([sys.executable, "-c", _BOOT % str(ROOT / "module_utils"),
                                str(ROOT / "library" / (name + ".py")), fh.name],
-                              capture_output=True, timeout=timeout)
+                              capture_output=True, timeout=timeout, cwd=cwd)
     except subprocess.TimeoutExpired as exc:
         return {"hung": True, "failed": True, "msg": "no answer in %d s" % timeout}, exc.stdout or b"", exc.stderr or b""
     finally:
         os.unlink(fh.name)
+        shutil.rmtree(cwd, ignore_errors=True)
     out, err = proc.stdout, proc.stderr
     start = out.find(b"{")
     try:
