@@ -25,7 +25,8 @@ export LAB_SUITE := $(SUITE)
 
 APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base \
 	bind9-dnsutils openssl ca-certificates python3-venv python3-pip git make strace \
-	chromium poppler-utils fonts-dejavu-core pflogsumm time
+	chromium poppler-utils fonts-dejavu-core pflogsumm time \
+	systemd-journal-remote openssh-client sudo
 
 .PHONY: help setup system-deps venv image lint unit fuzz molecule matrix test lab lab-down demo bench clean
 

@@ -18,6 +18,8 @@ description:
     grep, argv only), and with C(bytes.find) otherwise; only those lines are classified. With
     I(incremental) the offset and the aggregates are kept per file identity (device and inode) in
     I(state_file), so a re-run reads only appended bytes and a rotated file is not read again.
+    On a host that logs only to the systemd journal it reads C(journalctl) output instead (see
+    I(log_source)), with the same signatures, masking and counts, incremental by journal cursor.
   - B(config) reads C(postconf -n), C(postconf -x), C(postconf -M), C(postfix check) and the
     unused-parameter warnings (with the closest known parameter name).
   - B(probes) queries each nameserver of C(/etc/resolv.conf) (and compares the chroot copy),
@@ -53,6 +55,22 @@ options:
     description: Only log files and lines from this period (C(30m), C(12h), C(7d)).
     type: str
     default: 7d
+  log_source:
+    description:
+      - Where Postfix's log is read. One source only, so nothing is counted twice.
+      - C(auto) reads the mail log file when Postfix writes one (a file modified inside
+        I(log_window)), else the systemd journal; RV(log.source) and RV(log.source_reason) say which and why.
+      - C(journal) reads C(journalctl) output (the mail facility and every Postfix syslog
+        identifier, C(postfix/*) and multi-instance names such as C(postfix-out/*)), incrementally by
+        journal cursor kept in I(state_file). The host fails when the journal is not readable.
+      - C(file) reads only log files.
+    type: str
+    choices: [auto, file, journal]
+    default: auto
+  journal_directory:
+    description: Read the journal files under this directory (C(journalctl --directory)) instead of
+      the host's journal; implies I(log_source=journal).
+    type: path
   incremental:
     description: Keep offsets and aggregates in I(state_file) so a re-run reads only new lines.
     type: bool
@@ -195,7 +213,9 @@ log:
     C(inbound) - lines of servers about clients per fault ID (our RBL, unknown recipients, TLS
     handshakes of scanners...) that are policy or Internet noise, findings only for internal
     clients. Lines of other programs that only look like Postfix faults (dovecot's TLS errors)
-    count as C(benign.other_program).
+    count as C(benign.other_program). C(source) (file or journal) and C(source_reason) say which
+    log was read and why; C(journal) has the journal scan's mode, cursor, identifiers read and any
+    fallback (a vacuumed journal or refused cursor makes a window scan, said in C(note)).
   returned: when log is checked
   type: dict
 probes:
@@ -221,7 +241,7 @@ import socket
 import time
 
 from ansible.module_utils import diagnose_rules as rules
-from ansible.module_utils import dsn_parse, log_scan, safe_io
+from ansible.module_utils import dsn_parse, journal_scan, log_scan, safe_io
 from ansible.module_utils import host_probes as hp
 from ansible.module_utils import postfix_conf as pc
 from ansible.module_utils import postfix_queue_lib as ql
@@ -474,20 +494,29 @@ class Diagnosis:
     def gather_log(self):
         window = ql.parse_duration(self.p["log_window"])
         since = time.time() - window
-        maillog = self.param("maillog_file")
-        bases = list(self.p["log_paths"] or [])
-        for base in bases:
-            if os.path.lexists(base) and not os.path.isfile(base):
-                self.errors.append("log_paths: %s is not a regular file; not read" % base)
-        if not bases:
-            if maillog.startswith("/") and not maillog.startswith("/dev/"):
-                bases.append(maillog)
-            bases.extend(LOG_CANDIDATES)
-        paths = log_scan.discover(bases, window_start=since)
-        if not paths:
-            return dict(files=[], note="no mail log file found (journald-only host? set maillog_file)"), log_scan.new_agg()
+        paths = self._log_files(since)
+        source, why = self._pick_log_source(paths, since)
+        if source is None:
+            return dict(files=[], source=None, source_reason=why, note=why), log_scan.new_agg()
         state = log_scan.load_state(self.p["state_file"]) if self.p["incremental"] else None
-        new_state, agg, infos = log_scan.scan(paths, state, since=since, masked=self.p["mask"])
+        if source == "file":
+            new_state, agg, infos = log_scan.scan(paths, state, since=since, masked=self.p["mask"])
+            journal_info = None
+            if state and state.get("journal"):
+                new_state["journal"] = state["journal"]  # kept for a later switch back
+        else:
+            journal = journal_scan.Journal(self.journalctl, self.p["journal_directory"])
+            try:
+                jstate, agg, journal_info = journal_scan.scan(journal, (state or {}).get("journal"), since=since,
+                                                              window=window, masked=self.p["mask"])
+            except journal_scan.JournalError as exc:
+                if exc.absent and self.p["log_source"] == "auto" and not self.p["journal_directory"]:
+                    why += "; but this host has no journal files"
+                    return dict(files=[], source=None, source_reason=why, note=why), log_scan.new_agg()
+                self.m.fail_json(msg="log_source journal: %s" % exc, **self.result)
+            new_state, infos = dict(state or log_scan.load_state("/nonexistent"), journal=jstate), []
+            if journal_info.get("note"):
+                self.errors.append("journal: %s" % journal_info["note"])
         if self.p["incremental"] and not self.m.check_mode:
             try:
                 log_scan.save_state(self.p["state_file"], new_state)
@@ -499,8 +528,46 @@ class Diagnosis:
                     inbound=rules.inbound_statistics(agg),
                     unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
                     unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
-                    skipped_old=agg["skipped_old"], window_seconds=window)
+                    skipped_old=agg["skipped_old"], window_seconds=window, source=source, source_reason=why,
+                    journal=journal_info)
         return info, agg
+
+    def _log_files(self, since):
+        """Mail log files to read: log_paths, or maillog_file and the usual places, with rotated
+        siblings inside the window."""
+        maillog = self.param("maillog_file")
+        bases = list(self.p["log_paths"] or [])
+        for base in bases:
+            if os.path.lexists(base) and not os.path.isfile(base):
+                self.errors.append("log_paths: %s is not a regular file; not read" % base)
+        if not bases:
+            if maillog.startswith("/") and not maillog.startswith("/dev/"):
+                bases.append(maillog)
+            bases.extend(LOG_CANDIDATES)
+        return log_scan.discover(bases, window_start=since)
+
+    def _pick_log_source(self, paths, since):
+        """("file"|"journal"|None, why). One source only, so nothing is counted twice: the file
+        when Postfix writes one (modified inside the window), else the journal."""
+        choice = self.p["log_source"]
+        self.journalctl = journal_scan.journalctl()
+        if choice == "file" or self.p["log_paths"]:
+            return ("file", "log_paths given" if self.p["log_paths"] else "log_source: file") if paths else (
+                None, "no mail log file found (log_source: file)")
+        if choice == "journal" or self.p["journal_directory"]:
+            if not self.journalctl:
+                self.m.fail_json(msg="log_source journal: journalctl not found on this host (%s)"
+                                 % ", ".join(journal_scan.JOURNALCTL_CANDIDATES), **self.result)
+            return "journal", ("journal_directory given" if self.p["journal_directory"] else "log_source: journal")
+        fresh = [p for p in paths if os.stat(p).st_mtime >= since]
+        if fresh:
+            return "file", "Postfix writes %s (modified inside the log window)" % fresh[0]
+        if self.journalctl:
+            why = "no mail log file written inside the log window" if paths else "no mail log file found"
+            return "journal", why + "; reading the systemd journal"
+        if paths:
+            return "file", "no journal on this host; %s is older than the log window" % paths[0]
+        return None, "no mail log file found and no journalctl on this host"
 
     # -------------------------------------------------------------- bounces
     def gather_bounces(self, queue):
@@ -631,6 +698,8 @@ def main():
                         choices=["log", "config", "probes", "queue", "bounce"]),
             log_paths=dict(type="list", elements="path"),
             log_window=dict(type="str", default="7d"),
+            log_source=dict(type="str", default="auto", choices=["auto", "file", "journal"]),
+            journal_directory=dict(type="path"),
             incremental=dict(type="bool", default=True),
             state_file=dict(type="path", default="/var/lib/postfix-remedy/logscan.json"),
             mask=dict(type="bool", default=True),

@@ -208,6 +208,11 @@ def benign_kind(line):
 TAG_RE = re.compile(r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) +\S+ +([^\s\[:]+)(?:\[\d+\])?: ")
 
 
+# Programs other than Postfix whose lines a mail log holds and the signatures route themselves
+# (a journal scan reads their identifiers too, so it sees what a mail.log file would).
+OTHER_PROGRAMS_READ = frozenset(cat.CONTENT_CHECKERS + ("dovecot", "saslauthd"))
+
+
 def program_of(line):
     """(is_postfix, daemon) of a log line: ("postfix/smtpd" and "postfix-out/smtp" and
     "postfix/submission/smtpd" -> (True, "smtpd"/"smtp"); "opendkim" -> (False, "opendkim")).

@@ -201,6 +201,18 @@ class Stream:
                 self.timed_out = True
                 break
 
+    def blocks(self, size):
+        """stdout in raw blocks of up to `size` bytes (not split at lines), for big outputs."""
+        read = self.proc.stdout.read1 if hasattr(self.proc.stdout, "read1") else self.proc.stdout.read
+        while True:
+            data = read(size)
+            if not data:
+                break
+            yield data
+            if self._deadline and time.monotonic() > self._deadline:
+                self.timed_out = True
+                break
+
     def __exit__(self, *exc):
         self.proc.stdout.close()
         if self.proc.poll() is None:
