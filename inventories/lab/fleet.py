@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Inventory of the running lab fleet: every container labelled io.postfix-remedy.lab=1.
+"""Inventory of the running lab fleet: every container labelled io.postfix-remedy.lab=1, or the
+running containers named in LAB_HOSTS (comma-separated: the test scenarios' own containers).
 
-Container name = inventory hostname; reached with the containers.podman.podman connection.
+Container name = inventory hostname; how it is reached (SSH as admin with sudo, or podman exec)
+is in group_vars/all.yml (lab_connection).
 Groups: postfix_servers (what the playbooks target by default) and lab.
 """
 import json
@@ -15,8 +17,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def containers():
     env = dict(os.environ, CONTAINERS_CONF=os.path.join(HERE, "..", "..", "lab", "containers.conf"))
     try:
-        out = subprocess.run(["podman", "ps", "--filter", "label=io.postfix-remedy.lab=1", "--format", "json"],
+        wanted = [n for n in os.environ.get("LAB_HOSTS", "").split(",") if n]
+        filters = ["--filter", "label=io.postfix-remedy.lab=1"] if not wanted else []
+        out = subprocess.run(["podman", "ps", *filters, "--format", "json"],
                              capture_output=True, text=True, env=env, check=True, timeout=60).stdout
+        if wanted:
+            return [c for c in json.loads(out or "[]") if c["Names"][0] in wanted]
     except (OSError, subprocess.SubprocessError):
         return []
     return json.loads(out or "[]")
@@ -28,8 +34,6 @@ def main():
         name = c["Names"][0]
         hosts.append(name)
         hostvars[name] = {
-            "ansible_connection": "containers.podman.podman",
-            "ansible_python_interpreter": "/usr/bin/python3",
             "lab_suite": (c.get("Labels") or {}).get("io.postfix-remedy.suite", ""),
         }
     if len(sys.argv) > 2 and sys.argv[1] == "--host":
