@@ -35,6 +35,8 @@ def main():
         hosts.append(name)
         hostvars[name] = {
             "lab_suite": (c.get("Labels") or {}).get("io.postfix-remedy.suite", ""),
+            # journal-only hosts (lab_fleet_journal_hosts): lab_host sets them up that way
+            "lab_host_log": (c.get("Labels") or {}).get("io.postfix-remedy.log") or "file",
         }
     if len(sys.argv) > 2 and sys.argv[1] == "--host":
         print(json.dumps(hostvars.get(sys.argv[2], {})))
