@@ -9,27 +9,9 @@ import sys
 
 import pytest
 import testinfra
-import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # lab_run.py, shared by the verifiers
-
-
-def inventory_hosts():
-    path = os.environ.get("MOLECULE_INVENTORY_FILE")
-    if not path or not os.path.exists(path):
-        return []
-    with open(path) as fh:
-        inv = yaml.safe_load(fh) or {}
-    hosts = set()
-
-    def walk(group):
-        hosts.update((group.get("hosts") or {}).keys())
-        for child in (group.get("children") or {}).values():
-            walk(child or {})
-
-    for group in inv.values():
-        walk(group or {})
-    return sorted(hosts)
+from lab_run import scenario_hosts as inventory_hosts  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -24,11 +24,44 @@ def reports_dir(kind):
     return Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "reports" / kind
 
 
+def scenario_hosts():
+    """The scenario's container names (from Molecule's inventory); [] outside Molecule."""
+    import yaml
+
+    path = os.environ.get("MOLECULE_INVENTORY_FILE")
+    if not path or not os.path.exists(path):
+        return []
+    with open(path) as fh:
+        inv = yaml.safe_load(fh) or {}
+    names = set()
+
+    def walk(group):
+        names.update((group.get("hosts") or {}).keys())
+        for child in (group.get("children") or {}).values():
+            walk(child or {})
+
+    for group in inv.values():
+        walk(group or {})
+    return sorted(names)
+
+
+def inventory_args():
+    """Molecule's inventory (podman exec as root), or with LAB_CONNECTION=ssh the repository's
+    inventories/lab over real SSH as the admin with sudo, limited to this scenario's containers
+    (the way a user reaches a fleet)."""
+    if os.environ.get("LAB_CONNECTION") == "ssh":
+        ENV["LAB_HOSTS"] = ",".join(scenario_hosts())
+        return ["-i", str(ROOT / "inventories" / "lab"), "-e", "lab_connection=ssh", *SSH_EXTRA]
+    return ["-i", os.environ["MOLECULE_INVENTORY_FILE"]]
+
+
+SSH_EXTRA = []  # extra arguments for SSH runs (the vaulted become passwords), set by a scenario
+
+
 def start_playbook(name, kind, *args):
-    """ansible-playbook playbooks/<name>.yml on the scenario's inventory, started in the background;
+    """ansible-playbook playbooks/<name>.yml on the scenario's hosts, started in the background;
     reports go to reports/<kind>. finish() waits for it."""
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    argv = ["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / (name + ".yml")),
+    argv = ["ansible-playbook", *inventory_args(), str(ROOT / "playbooks" / (name + ".yml")),
             "-e", "postfix_diagnose_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_remediate_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_report_dir=%s" % reports_dir(kind), *args]

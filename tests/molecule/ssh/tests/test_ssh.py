@@ -1,0 +1,207 @@
+"""The field's way in (issue 16): every playbook over real SSH as the unprivileged admin with sudo,
+through the repository's inventories/lab (lab_connection ssh), on a file-logging host whose sudo
+needs a vault-encrypted password and on a journal-only host.
+
+diagnose -> the same IDs and counts from the file and from the journal -> remediate --check
+changes nothing -> remediate fixes a reload-class and a restart-class fault -> a second run has
+changed=0 -> a queue action -> a change window -> a fix that cannot validate is rolled back ->
+nothing readable by others is left in the hosts' temporary directories. The reports belong
+to the user who ran the playbooks (tests/unit/test_controller_tasks.py: no controller-side task
+uses become; this scenario runs as root, where ownership would prove nothing). Bad input first: a wrong become password and an unreachable
+host fail that host with a clear message while the other goes on, and change nothing.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+
+import lab_run
+import pytest
+from lab_run import ENV, ROOT, check_run, fingerprint, fingerprint_changes, playbook, report, sh
+
+FILE, JOURNAL = "ssh-file", "ssh-journal"
+HOSTS = [FILE, JOURNAL]
+SUDO_PASSWORD = "lab-sudo-secret"  # molecule.yml gives it to lab_host for ssh-file
+LOG_FAULTS = {"delivery.mailbox_full", "relay.access_denied", "tls.delivery_handshake", "ipv6.unreachable"}
+FIXED = {"config.soft_bounce_on", "ipv6.unreachable"}  # reload-class and restart-class
+CONFIG = "sha256sum /etc/postfix/main.cf /etc/postfix/master.cf"
+MARKER = "/etc/lab/ssh-scenario-start"
+
+pytestmark = pytest.mark.skipif(not os.environ.get("MOLECULE_INVENTORY_FILE"), reason="run by Molecule")
+
+
+def ephemeral(name):
+    return os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/tmp"), name)
+
+
+def vault_args(password):
+    """A vars file with lab_become_passwords: {ssh-file: !vault ...} and the vault password file
+    it needs, both written here (0600), as an admin keeps them."""
+    pw_file = ephemeral("vault-pass")
+    with open(pw_file, "w") as fh:
+        fh.write("scenario-vault-%d\n" % os.getpid())
+    os.chmod(pw_file, 0o600)
+    enc = subprocess.run(["ansible-vault", "encrypt_string", "--vault-password-file", pw_file, password,
+                          "--name", FILE], env=ENV, capture_output=True, text=True, check=True).stdout
+    vars_file = ephemeral("become-%s.yml" % ("right" if password == SUDO_PASSWORD else "wrong"))
+    with open(vars_file, "w") as fh:
+        fh.write("lab_become_passwords:\n" + textwrap.indent(enc, "  "))
+    os.chmod(vars_file, 0o600)
+    assert SUDO_PASSWORD not in open(vars_file).read()
+    return ["-e", "@" + vars_file, "--vault-password-file", pw_file]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def start_marker():
+    for h in HOSTS:
+        sh(h, "touch %s" % MARKER)
+        sh(h, "sleep 1")
+
+
+def run_ssh(name, kind, *args, password=SUDO_PASSWORD):
+    lab_run.SSH_EXTRA[:] = vault_args(password)
+    return playbook(name, kind, *args)
+
+
+def findings(kind, host):
+    return {f["id"]: f for f in report(kind, host)["findings"]}
+
+
+# ------------------------------------------------------------------ bad input first
+def test_wrong_become_password_fails_that_host_only_and_changes_nothing():
+    before = {h: fingerprint(h) for h in HOSTS}
+    rc, out, recap = run_ssh("diagnose", "wrongpw", password="not-the-password")
+    assert rc != 0 and recap[FILE]["failed"] + recap[FILE]["unreachable"] >= 1, out[-3000:]
+    assert recap[JOURNAL]["failed"] == 0 and recap[JOURNAL]["unreachable"] == 0, out[-3000:]
+    assert "sudo" in out.lower() and "password" in out.lower(), out[-3000:]  # says why
+    assert "not-the-password" not in out and SUDO_PASSWORD not in out
+    assert fingerprint_changes(before, {h: fingerprint(h) for h in HOSTS}) == {}
+
+
+def test_unreachable_host_fails_with_a_clear_message_and_the_other_goes_on():
+    # sshd ends the controller's persisted connection too (ControlPersist would reuse it)
+    sh(JOURNAL, "mv /home/admin/.ssh/authorized_keys /home/admin/.ssh/authorized_keys.off; pkill -x sshd || true")
+    try:
+        before = fingerprint(FILE)
+        rc, out, recap = run_ssh("diagnose", "unreach")
+        assert rc != 0 and recap[JOURNAL]["unreachable"] == 1, out[-3000:]
+        assert "Permission denied" in out or "UNREACHABLE" in out, out[-3000:]
+        assert recap[FILE]["failed"] == 0 and recap[FILE]["unreachable"] == 0, out[-3000:]
+        assert report("unreach", FILE)["findings"]  # the other host was diagnosed
+        assert fingerprint_changes({FILE: before}, {FILE: fingerprint(FILE)}) == {}
+    finally:
+        sh(JOURNAL, "mv /home/admin/.ssh/authorized_keys.off /home/admin/.ssh/authorized_keys")
+
+
+# ------------------------------------------------------------------ the sequence
+@pytest.fixture(scope="module")
+def runs():
+    out = {"before": run_ssh("diagnose", "before")}
+    out["check"] = check_run("remediate", "check", HOSTS)
+    out["fix"] = run_ssh("remediate", "fix")
+    out["after"] = run_ssh("diagnose", "after")
+    out["again"] = run_ssh("remediate", "again")
+    return out
+
+
+def test_diagnosis_over_ssh_reads_the_file_on_one_host_and_the_journal_on_the_other(runs):
+    rc, out, recap = runs["before"]
+    assert rc == 0 and all(recap[h]["failed"] == 0 for h in HOSTS), out[-3000:]
+    log_file, log_journal = report("before", FILE)["log"], report("before", JOURNAL)["log"]
+    assert log_file["source"] == "file" and log_file["files"], log_file["source_reason"]
+    assert log_journal["source"] == "journal", log_journal["source_reason"]
+    assert "no mail log file" in log_journal["source_reason"]  # auto said what it picked, and why
+    assert sh(JOURNAL, "ls /var/log/mail.log*").returncode != 0  # truly journal-only
+    assert log_journal["journal"]["cursor"]
+    # the first diagnosis of the journal host (in the wrong-password run) read the window whole
+    assert report("wrongpw", JOURNAL)["log"]["journal"]["mode"] == "full"
+
+
+def test_same_fault_lines_give_the_same_ids_and_counts_from_file_and_journal(runs):
+    got = {h: findings("before", h) for h in HOSTS}
+    for h in HOSTS:
+        assert LOG_FAULTS | FIXED <= set(got[h]), (h, sorted(got[h]))
+    counts = {h: {fid: got[h][fid]["evidence"].get("count") for fid in LOG_FAULTS} for h in HOSTS}
+    assert counts[FILE] == counts[JOURNAL], counts
+    assert all(n for n in counts[FILE].values()), counts
+
+
+def test_check_mode_over_ssh_reports_and_changes_nothing(runs):
+    rc, out, recap, changes = runs["check"]
+    assert changes == {}, changes
+    assert rc == 0 and all(recap[h]["failed"] == 0 and recap[h]["changed"] > 0 for h in HOSTS), out[-3000:]
+
+
+def test_reload_and_restart_class_fixes_over_ssh(runs):
+    rc, out, recap = runs["fix"]
+    assert rc == 0 and all(recap[h]["failed"] == 0 for h in HOSTS), out[-3000:]
+    for h in HOSTS:
+        assert sh(h, "postconf -h soft_bounce inet_protocols").stdout.split() == ["no", "ipv4"], h
+        assert sh(h, "postfix status").returncode == 0, h
+        rec = report("fix", h, ".remediation")
+        assert FIXED <= set(rec["selected"]) and rec["rolled_back"] is False and rec["still_present"] == [], rec
+    rc, out, recap = runs["again"]
+    assert rc == 0 and all(recap[h]["changed"] == 0 for h in HOSTS), out[-3000:]
+
+
+def test_second_diagnosis_is_clean_for_the_fixed_ids(runs):
+    for h in HOSTS:
+        live = {fid for fid, f in findings("after", h).items() if not f.get("historical")}
+        assert not FIXED & live, (h, live)
+    # the journal host read only what was new since its cursor
+    assert report("after", JOURNAL)["log"]["journal"]["mode"] in ("incremental", "cached")
+
+
+def test_queue_action_over_ssh(runs):
+    held = "postqueue -j | grep -c '\"queue_name\": *\"hold\"' || true"
+    rc, out, _ = run_ssh("queue", "queue", "-l", FILE, "-e", "postfix_queue_action=hold_sender",
+                         "-e", "postfix_queue_sender=sender@lab.test")
+    assert rc == 0, out[-3000:]
+    assert int(sh(FILE, held).stdout.strip() or 0) == 5
+    rc, out, _ = run_ssh("queue", "queue", "-l", FILE, "-e", "postfix_queue_action=release_sender",
+                         "-e", "postfix_queue_sender=sender@lab.test")
+    assert rc == 0, out[-3000:]
+    assert int(sh(FILE, held).stdout.strip() or 0) == 0
+
+
+def test_change_window_over_ssh(runs):
+    rc, out, recap = run_ssh("change_window", "window", "-l", FILE)
+    assert rc == 0 and recap[FILE]["failed"] == 0, out[-3000:]
+    assert "Open the window" in out and "Close the window" in out
+    assert sh(FILE, "postconf -h soft_bounce").stdout.strip() == "no"
+    assert sh(FILE, "test -e /var/lib/postfix-remedy/change-window.json").returncode != 0
+
+
+def test_a_fix_that_cannot_validate_is_rolled_back_over_ssh(runs):
+    play = ephemeral("break-ipv6.yml")
+    with open(play, "w") as fh:
+        fh.write(textwrap.dedent("""\
+            - name: ipv6.unreachable whose fix cannot validate (smtpd also on [::1])
+              hosts: %s
+              gather_facts: false
+              roles:
+                - role: lab_faults
+                  vars:
+                    lab_faults_inject: [ipv6.unreachable]
+                    lab_faults_ipv6_listen: true
+            """ % JOURNAL))
+    env = dict(ENV, ANSIBLE_ROLES_PATH=str(ROOT / "roles"), ANSIBLE_LIBRARY=str(ROOT / "library"),
+               ANSIBLE_MODULE_UTILS=str(ROOT / "module_utils"))
+    subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], play], env=env, check=True,
+                   capture_output=True, timeout=300)
+    before = sh(JOURNAL, CONFIG).stdout
+    rc, out, recap = run_ssh("remediate", "rollback", "-l", JOURNAL)
+    assert rc != 0 and recap[JOURNAL]["failed"] == 1, out[-3000:]
+    rec = report("rollback", JOURNAL, ".remediation")
+    assert rec["rolled_back"] is True and "ipv6.unreachable" in rec["selected"], rec
+    assert sh(JOURNAL, CONFIG).stdout == before  # byte for byte as before
+    assert sh(JOURNAL, "postfix status").returncode == 0
+    assert "Remediation failed at" in out
+
+
+def test_nothing_readable_by_others_left_in_temporary_directories(runs):
+    for h in HOSTS:
+        left = sh(h, "find /tmp /var/tmp /home/admin/.ansible /root/.ansible -mindepth 1 -newer %s "
+                     "-perm -o=r ! -type l 2>/dev/null" % MARKER).stdout.split()
+        assert left == [], (h, left)
