@@ -310,7 +310,13 @@ class Diagnosis:
         probes["master"] = hp.master_status(queue_dir)
         probes["listening"] = hp.listening_ports()
         probes["inet_interfaces"] = self.param("inet_interfaces")
+        probes["mail_version"] = self.param("mail_version")
         probes["smtp_services"] = self._smtp_services()
+        probes["inet_services"] = self._inet_services()
+        if not probes["master"]["running"]:  # who holds the ports master would bind
+            probes["port_holders"] = hp.port_holders({s["port"] for s in probes["inet_services"]})
+        if chrooted:
+            probes["chroot"] = dict(queue_directory=queue_dir, files=hp.chroot_files(queue_dir))
         probes["tls"] = self._tls()
         probes["tables"] = self._tables()
         probes["sasl"] = self._sasl(queue_dir)
@@ -322,25 +328,28 @@ class Diagnosis:
         host = self.param("myhostname")
         return host if "." in host else "."
 
-    def _smtp_services(self):
+    def _inet_services(self):
+        """Every enabled inet service of master.cf: {service, host, port, command}."""
         disabled = set(pc.split_list(self.param("master_service_disable")))
         out = []
         for key, svc in self.services.items():
             name, typ = key.rsplit("/", 1)
             if typ != "inet" or key in disabled or typ in disabled:
                 continue
-            cmd = svc.get("command", "").split()
-            if not cmd or cmd[0] not in ("smtpd", "postscreen"):
-                continue
-            port_part = name.rsplit(":", 1)[-1]
+            host, _, port_part = name.rpartition(":")
             port = int(port_part) if port_part.isdigit() else SMTPD_PORTS.get(port_part)
             if port is None:
                 try:
                     port = socket.getservbyname(port_part, "tcp")
                 except OSError:
                     continue
-            out.append(dict(service=name, port=port))
+            cmd = svc.get("command", "").split()
+            out.append(dict(service=name, host=host.strip("[]") or None, port=port, command=cmd[0] if cmd else ""))
         return out
+
+    def _smtp_services(self):
+        return [dict(service=s["service"], port=s["port"]) for s in self._inet_services()
+                if s["command"] in ("smtpd", "postscreen")]
 
     def _tls(self):
         openssl = self.m.get_bin_path("openssl")

@@ -181,6 +181,67 @@ def postfix_addresses(inet_interfaces):
     return out or None
 
 
+def _conflicts(holder, svc, wanted):
+    """Would this listener keep master from binding the service's address? A wildcard on either
+    side conflicts; so does the same address."""
+    addr = holder["address"]
+    host = svc.get("host")
+    mine = {host} if host else wanted
+    return mine is None or addr in ("0.0.0.0", "::") or addr in mine
+
+
+def _not_running(m, p):
+    """service.not_running; when another process holds a port of master.cf's inet services, it
+    names that process, and starting Postfix is not offered (it would fail the same way; Postfix
+    3.10 logs nothing about it)."""
+    wanted = postfix_addresses(p.get("inet_interfaces", "all"))
+    blocked = []
+    for svc in p.get("inet_services", []):
+        for h in p.get("port_holders", []):
+            if h["port"] == svc["port"] and _conflicts(h, svc, wanted):
+                blocked.append(dict(h, service=svc["service"]))
+    summary = "The Postfix master is not running (pid file %s%s)" % (
+        m["pid_file"], ", pid %s is gone" % m["pid"] if m["pid"] else " missing")
+    if not blocked:
+        return make_finding("service.not_running", summary, evidence=m,
+                            fix=dict(commands=["postfix check", "postfix start"]))
+    who = "; ".join("port %d (%s) is held by %s" % (b["port"], b["service"], "%s pid %s (%s)" % (
+        b["program"], b["pid"], (b["cmdline"] or "")[:120]) if b["pid"] else "a process this user cannot see")
+        for b in blocked)
+    return make_finding("service.not_running", summary + "; " + who, evidence=dict(m, port_holders=blocked),
+                        fix=dict(can_fix=False, note="Postfix cannot bind its ports: stop or move the process "
+                                                     "holding them, then: postfix check && postfix start"))
+
+
+def _version_below(version, major, minor):
+    try:
+        parts = [int(x) for x in (version or "").split(".")[:2]]
+    except ValueError:
+        return False
+    return len(parts) == 2 and tuple(parts) < (major, minor)
+
+
+def _chroot_finding(ch, mail_version):
+    """service.chroot_incomplete: system files missing or stale in the chroot of chrooted
+    services. A stale chroot resolv.conf is dns.resolver_dead's (it is compared with the live
+    nameservers there); a missing one is this fault."""
+    if not ch:
+        return None
+    bad = [f for f in ch.get("files", []) if f["state"] != "ok"
+           and not (f["name"] == "etc/resolv.conf" and f["state"] == "stale")]
+    if not bad:
+        return None
+    fatal = [f["name"] for f in bad if f["state"] == "missing" and (
+        f["name"] == "etc/resolv.conf" or (f["name"] == "etc/services" and _version_below(mail_version, 3, 6)))]
+    why = ", ".join("%s %s" % (f["name"], f["state"]) for f in bad)
+    summary = "Chrooted Postfix daemons see an incomplete %s/etc: %s" % (ch["queue_directory"], why)
+    if fatal:
+        summary += " (%s: every chrooted smtp dies or cannot resolve)" % ", ".join(fatal)
+    return make_finding("service.chroot_incomplete", summary, evidence=dict(ch, bad=bad),
+                        severity="critical" if fatal else None,
+                        fix=dict(copy=[dict(src=f["source"], dest=f["path"]) for f in bad], reload=True))
+
+
 def probe_findings(p, opts):
     """p: dict(resolvers, master, listening, smtp_services, tls, tables, sasl, dns, outbound)."""
     out = []
@@ -210,9 +271,10 @@ def probe_findings(p, opts):
                      note=None if alive else "no nameserver answers: the fix would leave none, so it is not applied")))
     m = p.get("master")
     if m is not None and not m["running"]:
-        out.append(make_finding("service.not_running", "The Postfix master is not running (pid file %s%s)" % (
-            m["pid_file"], ", pid %s is gone" % m["pid"] if m["pid"] else " missing"), evidence=m,
-            fix=dict(commands=["postfix check", "postfix start"])))
+        out.append(_not_running(m, p))
+    chroot = _chroot_finding(p.get("chroot"), p.get("mail_version"))
+    if chroot:
+        out.append(chroot)
     if m and m["running"]:
         missing = []
         wanted = postfix_addresses(p.get("inet_interfaces", "all"))
@@ -520,6 +582,7 @@ LIVE_CHECK = {
     "maps.stale_db": "probes", "maps.missing_db": "probes", "maps.db_permission": "probes",
     "maps.unsupported_type": "probes", "tls.cert_unreadable": "probes", "service.hostname_invalid": "config",
     "config.unused_parameter": "config", "sasl.saslauthd_down": "no_sasl", "sasl.dovecot_socket": "no_sasl",
+    "service.chroot_incomplete": "probes",
 }
 
 

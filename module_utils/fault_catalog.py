@@ -182,6 +182,16 @@ CATALOG = {
         AUTO, "medium", "postfix check reports problems",
         "Ownership or permission drift, or a bad configuration.",
         ["postfix set-permissions for ownership drift; fix the other messages by hand."], "001, 003"),
+    "service.chroot_incomplete": _e(
+        AUTO, "high", "The Postfix chroot lacks system files",
+        "Services marked chroot in master.cf read services, hosts, resolv.conf, nsswitch.conf and "
+        "localtime from $queue_directory/etc. Debian's start script copies them before every start; "
+        "Postfix started another way (postfix start by hand, a custom unit) or files changed since "
+        "leave them missing or stale. Before Postfix 3.6 a missing services file kills every chrooted "
+        "smtp with 'fatal: unknown service: smtp/tcp'.",
+        ["Copy the files from /etc into $queue_directory/etc, as Debian's configure-instance.sh does "
+         "(localtime services resolv.conf hosts host.conf nsswitch.conf), world-readable.",
+         "postfix check && postfix reload, so new daemons read them."], "000"),
     "ipv6.unreachable": _e(
         AUTO, "medium", "IPv6 destinations are unreachable",
         "The host has no IPv6 route but Postfix tries IPv6.",

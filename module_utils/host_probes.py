@@ -50,16 +50,16 @@ def resolvers(resolv_conf, chroot_copy, timeout=2.0, probe_name="."):
 
 
 # ------------------------------------------------------------------ sockets / processes
-def listening_ports(proc_root="/proc"):
-    """{port: [addresses]} of TCP sockets in LISTEN state (IPv4 and IPv6)."""
-    ports = {}
+def listening_sockets(proc_root="/proc"):
+    """[(port, address, inode)] of TCP sockets in LISTEN state (IPv4 and IPv6), from /proc/net."""
+    out = []
     for name, fam in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
         try:
             with open(os.path.join(proc_root, "net", name)) as fh:
                 next(fh, None)
                 for line in fh:
                     parts = line.split()
-                    if len(parts) < 4 or parts[3] != "0A":
+                    if len(parts) < 10 or parts[3] != "0A":
                         continue
                     addr_hex, port_hex = parts[1].split(":")
                     raw = bytes.fromhex(addr_hex)
@@ -67,10 +67,92 @@ def listening_ports(proc_root="/proc"):
                         addr = socket.inet_ntop(fam, raw[::-1])
                     else:
                         addr = socket.inet_ntop(fam, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
-                    ports.setdefault(int(port_hex, 16), []).append(addr)
-        except OSError:
+                    out.append((int(port_hex, 16), addr, parts[9]))
+        except (OSError, ValueError):
             continue
+    return out
+
+
+def listening_ports(proc_root="/proc"):
+    """{port: [addresses]} of TCP sockets in LISTEN state (IPv4 and IPv6)."""
+    ports = {}
+    for port, addr, _inode in listening_sockets(proc_root):
+        ports.setdefault(port, []).append(addr)
     return ports
+
+
+def _socket_owners(inodes, proc_root="/proc"):
+    """{inode: [pid]} for the given socket inodes, from the /proc/PID/fd links (no lsof or ss)."""
+    want = {"socket:[%s]" % i: i for i in inodes}
+    owners = {}
+    for pid in os.listdir(proc_root):
+        if not pid.isdigit():
+            continue
+        fd_dir = os.path.join(proc_root, pid, "fd")
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue  # gone, or not ours to read
+        for fd in fds:
+            try:
+                target = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if target in want:
+                owners.setdefault(want[target], []).append(int(pid))
+    return owners
+
+
+def _process(pid, proc_root="/proc"):
+    info = dict(pid=pid, program=None, cmdline=None)
+    try:
+        with open(os.path.join(proc_root, str(pid), "comm"), "rb") as fh:
+            info["program"] = fh.read().decode("utf-8", "replace").strip()
+        with open(os.path.join(proc_root, str(pid), "cmdline"), "rb") as fh:
+            info["cmdline"] = fh.read(4096).replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    except OSError:
+        pass
+    return info
+
+
+def port_holders(ports, proc_root="/proc"):
+    """Who listens on these TCP ports: [{port, address, pid, program, cmdline}], from
+    /proc/net/tcp{,6} and /proc/*/fd. A socket whose owner cannot be seen has pid None."""
+    ports = set(ports)
+    found = [(port, addr, inode) for port, addr, inode in listening_sockets(proc_root) if port in ports]
+    owners = _socket_owners({inode for _, _, inode in found}, proc_root)
+    out = []
+    for port, addr, inode in found:
+        for pid in owners.get(inode) or [None]:
+            out.append(dict(port=port, address=addr, **(_process(pid, proc_root) if pid else
+                                                         dict(pid=None, program=None, cmdline=None))))
+    return sorted(out, key=lambda h: (h["port"], h["address"], h["pid"] or 0))
+
+
+# What Debian's configure-instance.sh copies into the chroot before every start.
+CHROOT_FILES = ("etc/localtime", "etc/services", "etc/resolv.conf", "etc/hosts", "etc/host.conf",
+                "etc/nsswitch.conf", "etc/nss_mdns.config")
+
+
+def chroot_files(queue_directory, root="/"):
+    """State of the system files a chrooted Postfix daemon reads, in $queue_directory/etc: for
+    each that exists on the host, missing (not in the chroot), stale (different bytes) or ok."""
+    out = []
+    for rel in CHROOT_FILES:
+        source, copy = os.path.join(root, rel), os.path.join(queue_directory, rel)
+        if not os.path.isfile(source):
+            continue
+        state = "ok"
+        if not os.path.isfile(copy):
+            state = "missing"
+        else:
+            try:
+                with open(source, "rb") as a, open(copy, "rb") as b:
+                    state = "ok" if a.read(1 << 22) == b.read(1 << 22) else "stale"
+            except OSError:
+                state = "unreadable"
+        out.append(dict(name=rel, source=source, path=copy, state=state))
+    return out
 
 
 def master_status(queue_directory, proc_root="/proc"):

@@ -104,6 +104,9 @@ SIGNATURES = [
      r"unused parameter: (?P<param>[^=\s]+)="),
     ("service.hostname_invalid", ["parameter myhostname: bad parameter value", "is not a fully qualified name"],
      r"parameter myhostname: bad parameter value|(?:My hostname|myhostname) \S+ is not a fully qualified name"),
+    # Postfix < 3.6 in a chroot without etc/services (3.6+ has known_tcp_ports built in)
+    ("service.chroot_incomplete", ["unknown service: "],
+     r"fatal: unknown service: (?P<where>\S+)"),
 ]
 
 COMPILED = [(fid, re.compile(rx)) for fid, _keys, rx in SIGNATURES]

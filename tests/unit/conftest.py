@@ -141,6 +141,12 @@ def _fresh_dir():
     write_main_cf(d)
     (root / "queue").mkdir()
     (root / "data").mkdir()
+    # Debian's master.cf chroots the daemons: give the chroot what configure-instance.sh copies
+    # before every start on a real Debian host (an empty one is service.chroot_incomplete).
+    (root / "queue" / "etc").mkdir()
+    for name in ("localtime", "services", "resolv.conf", "hosts", "host.conf", "nsswitch.conf"):
+        if os.path.isfile("/etc/" + name):
+            shutil.copy("/etc/" + name, root / "queue" / "etc" / name)
     if os.geteuid() == 0:
         pw = pwd.getpwnam("postfix")
         os.chown(root / "data", pw.pw_uid, pw.pw_gid)

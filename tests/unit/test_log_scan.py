@@ -63,7 +63,10 @@ def test_catalog_covers_every_faults_md_id():
     if not faults.is_file():
         pytest.skip("shared/FAULTS.md not present")
     ids = re.findall(r"^\| ([a-z0-9]+\.[a-z0-9_]+) \|", faults.read_text(), re.M)
-    assert ids and set(ids) == set(fault_catalog.CATALOG)
+    # FAULTS.md is where the catalog started; IDs found in the field since (issue 16's chroot)
+    # are the catalog's own.
+    assert ids and set(ids) <= set(fault_catalog.CATALOG)
+    assert set(fault_catalog.CATALOG) - set(ids) <= {"service.chroot_incomplete"}
 
 
 def test_mx_rotation_from_several_timeouts():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import subprocess
 import time
 
@@ -51,6 +52,9 @@ def diagnose(conf, env, check=False, **extra):
                 log_paths=[str(env["log"])], state_file=str(env["state"]), change_window_marker=str(env["marker"]),
                 domains=["lab.test"], outbound_ip="192.0.2.10")
     args.update(extra)
+    chroot_resolv = queue_dir(conf) / "etc" / "resolv.conf"
+    if chroot_resolv.exists():  # the chroot copy follows the resolv.conf under test, as on a synced host
+        shutil.copy(env["resolv"], chroot_resolv)
     res = run_module("postfix_diagnose", args, check=check)
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] is False
@@ -416,3 +420,17 @@ def test_failed_lookups_claim_no_missing_record(postfix_dir, env, dns):
     rec = res["probes"]["dns"]["domains"]["lab.test"]
     assert rec["lookup_failed"] == {"TXT": "SERVFAIL", "_dmarc TXT": "SERVFAIL", "MX": "SERVFAIL"}
     assert res["probes"]["dns"]["ptr"]["checked"] is False and res["probes"]["dns"]["ptr"]["lookup_failed"] == "SERVFAIL"
+
+
+@needs_root
+def test_chroot_missing_services_and_hosts_is_found_on_a_running_instance(postfix_instance, env):
+    """Debian's master.cf chroots the daemons; their etc/ lost services and hosts (started
+    without Debian's start script): service.chroot_incomplete, with the copies to make."""
+    chroot = queue_dir(postfix_instance) / "etc"
+    for name in ("services", "hosts"):
+        (chroot / name).unlink()
+    res = diagnose(postfix_instance, env)
+    f = next(f for f in res["findings"] if f["id"] == "service.chroot_incomplete")
+    assert f["class"] == "auto" and {c["dest"] for c in f["fix"]["copy"]} == {str(chroot / "services"),
+                                                                                str(chroot / "hosts")}
+    assert {x["name"]: x["state"] for x in res["probes"]["chroot"]["files"]}["etc/services"] == "missing"

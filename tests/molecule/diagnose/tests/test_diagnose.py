@@ -17,7 +17,8 @@ EXPECTED = {
     "diag-dns": {"dns.resolver_dead", "queue.deferred_backlog"},
     "diag-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
                  "config.unused_parameter", "relay.open_relay"},
-    "diag-files": {"maps.stale_db", "maps.missing_db", "tls.cert_unreadable", "queue.corrupt_files"},
+    "diag-files": {"maps.stale_db", "maps.missing_db", "tls.cert_unreadable", "queue.corrupt_files",
+                   "service.chroot_incomplete"},
     "diag-down": {"service.not_running"},
     "diag-records": {"tls.cert_expiry", "auth.spf_permerror", "auth.dmarc_missing", "sasl.saslauthd_down",
                      "dns.ptr_mismatch"},
@@ -111,3 +112,21 @@ def test_healthy_host_was_really_checked():
     assert rep["probes"]["master"]["running"] is True
     assert rep["probes"]["dns"]["ptr"]["match"] is True
     assert rep["probes"]["tls"] and rep["probes"]["tables"]
+
+
+def test_port_holder_is_named_when_master_is_down():
+    """Postfix 3.10 logs nothing when another process holds port 25; the diagnosis names it from
+    /proc and does not offer a start that would fail."""
+    f = next(f for f in report("real", "diag-down")["findings"] if f["id"] == "service.not_running")
+    assert "port 25 (smtp) is held by python3" in f["summary"], f["summary"]
+    assert f["fix"]["can_fix"] is False
+    assert f["evidence"]["port_holders"][0]["address"] == "127.0.0.1"
+
+
+def test_chroot_finding_names_the_missing_files():
+    rep = report("real", "diag-files")
+    f = next(f for f in rep["findings"] if f["id"] == "service.chroot_incomplete")
+    assert "etc/services missing" in f["summary"] and "etc/hosts missing" in f["summary"]
+    # before 3.6 a missing services file kills every chrooted smtp; 3.6+ has known_tcp_ports
+    version = rep["probes"]["mail_version"]
+    assert (f["severity"] == "critical") == version.startswith("3.5."), (version, f["severity"])

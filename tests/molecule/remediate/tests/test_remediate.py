@@ -18,7 +18,7 @@ INJECTED = {
                 "config.unused_parameter", "relay.open_relay", "service.hostname_invalid", "sasl.dovecot_socket"},
     "rem-files": {"maps.stale_db", "maps.missing_db", "maps.db_permission", "tls.cert_unreadable",
                   "queue.corrupt_files", "service.check_fails", "tls.untrusted_issuer",
-                  "sasl.saslauthd_down"},
+                  "sasl.saslauthd_down", "service.chroot_incomplete"},
     "rem-svc": {"queue.sender_flood", "queue.bounce_flood", "service.not_running"},
     "rem-lmdb": {"maps.stale_db", "maps.missing_db", "maps.db_permission"},
     "rem-log": {"ipv6.unreachable", "relay.access_denied", "queue.size_limit", "delivery.mailbox_full",
@@ -111,6 +111,9 @@ def test_fixed_files_and_services(runs):
     assert sh("rem-files", "ls /var/spool/postfix/corrupt | wc -l").stdout.strip() == "0"
     assert sh("rem-files", "postconf -h smtp_tls_CAfile").stdout.strip() == "/etc/ssl/certs/ca-certificates.crt"
     assert sh("rem-files", "test -S /var/spool/postfix/var/run/saslauthd/mux").returncode == 0  # inside the chroot
+    # the chroot has its system files again, as Debian's start script leaves it
+    assert sh("rem-files", "cmp /etc/services /var/spool/postfix/etc/services && "
+                           "cmp /etc/hosts /var/spool/postfix/etc/hosts").returncode == 0
     backup = report("fix", "rem-files", ".remediation")["backup"]
     assert sh("rem-files", "test -d %s && stat -c %%a %s" % (backup, backup)).stdout.strip() == "700"
     assert sh("rem-svc", "postfix status").returncode == 0
