@@ -36,6 +36,11 @@ READ_TIMEOUT = 3600
 FEED_BYTES = 4 * 1024 * 1024  # journalctl's output is classified in blocks of this size
 
 
+def _without_own_lines(block):
+    """journalctl's own "-- ..." lines removed (they are rare: test before the regex pass)."""
+    return OWN_LINES.sub(b"", block) if block.startswith(b"-- ") or b"\n-- " in block else block
+
+
 class JournalError(Exception):
     """journalctl could not be run or refused to read the journal (the message says why).
     `absent` is true when the host simply has no journal files."""
@@ -139,11 +144,11 @@ class Journal:
                     cut = data.rfind(b"\n", 0, len(data) - 1) + 1  # keep the last line: it may be the cursor
                     pending = data[cut:]
                     if cut:
-                        scanner.feed(OWN_LINES.sub(b"", data[:cut]))
+                        scanner.feed(_without_own_lines(data[:cut]))
                 pending += b"".join(parts)
                 cut = pending.rfind(b"\n", 0, len(pending) - 1) + 1
                 if cut:
-                    scanner.feed(OWN_LINES.sub(b"", pending[:cut]))
+                    scanner.feed(_without_own_lines(pending[:cut]))
                     pending = pending[cut:]
         except OSError as exc:
             raise JournalError("cannot run %s: %s" % (argv[0], exc)) from exc
@@ -153,7 +158,7 @@ class Journal:
         if pending.startswith(CURSOR_LINE):
             cursor = pending[len(CURSOR_LINE):].strip().decode("ascii", "replace")
         elif pending:
-            scanner.feed(OWN_LINES.sub(b"", pending))
+            scanner.feed(_without_own_lines(pending))
         if st.timed_out:
             return None, "timeout", "journalctl gave no end in %d s" % READ_TIMEOUT
         return cursor, st.rc, st.stderr

@@ -3,6 +3,7 @@ rewrites its section of tests/bench/RESULTS.md. Not part of `make test`: no thre
 
   python -m tests.bench.run_all                       # log 1 GiB, queue 1k/10k/100k, fleet 1/5/10/20
   python -m tests.bench.run_all --only log --log-mb 256
+  python -m tests.bench.run_all --only journal --journal-n 1000000
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from .common import ROOT
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="log,queue,fleet", help="comma list of: log, queue, fleet")
+    ap.add_argument("--only", default="log,journal,queue,fleet", help="comma list of: log, journal, queue, fleet")
+    ap.add_argument("--journal-n", type=int, default=int(os.environ.get("JOURNAL_N", 1_000_000)))
     ap.add_argument("--log-mb", type=int, default=int(os.environ.get("LOG_MB", 1024)))
     ap.add_argument("--queue-n", default=os.environ.get("QUEUE_N", "1000,10000,100000"))
     ap.add_argument("--fleet", default=os.environ.get("FLEET", "1,5,10,20"))
@@ -26,6 +28,9 @@ def main(argv=None):
     if "log" in only:
         from . import bench_log
         bench_log.main(args.log_mb)
+    if "journal" in only:
+        from . import bench_journal
+        bench_journal.main(args.journal_n)
     if "queue" in only:
         from . import bench_queue
         bench_queue.main([int(n) for n in args.queue_n.split(",")], args.suite)

@@ -11,7 +11,7 @@ import ansible.module_utils
 
 ROOT = Path(__file__).resolve().parents[2]
 ansible.module_utils.__path__.append(str(ROOT / "module_utils"))
-from ansible.module_utils import log_scan  # noqa: E402
+from ansible.module_utils import journal_scan, log_scan  # noqa: E402
 
 
 def main(log, state_file, window_days):
@@ -26,6 +26,21 @@ def main(log, state_file, window_days):
                           modes=[i.get("mode") for i in infos], read=sum(i.get("read_bytes", 0) for i in infos))))
 
 
-if __name__ == "__main__":
+def main_journal(directory, state_file):
+    """The same for a journal directory (journal_scan, incremental by cursor)."""
+    t0 = time.perf_counter()
+    state = log_scan.load_state(state_file) if state_file else {}
+    journal = journal_scan.Journal(journal_scan.journalctl(), directory)
+    jstate, agg, info = journal_scan.scan(journal, state.get("journal"), since=0, masked=True)
+    if state_file:
+        log_scan.save_state(state_file, dict(state or log_scan.load_state("/nonexistent"), journal=jstate))
+    print(json.dumps(dict(seconds=time.perf_counter() - t0, lines=agg["lines"], faultish=agg["faultish"],
+                          ids=len(agg["ids"]), hits=sum(v["count"] for v in agg["ids"].values()),
+                          modes=[info["mode"]], read=info["lines_read"])))
+
+
+if __name__ == "__main__" and sys.argv[1] == "--journal":
+    main_journal(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+elif __name__ == "__main__":
     main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None,
          float(sys.argv[3]) if len(sys.argv) > 3 else 7)
