@@ -192,6 +192,30 @@ CATALOG = {
         ["Copy the files from /etc into $queue_directory/etc, as Debian's configure-instance.sh does "
          "(localtime services resolv.conf hosts host.conf nsswitch.conf), world-readable.",
          "postfix check && postfix reload, so new daemons read them."], "000"),
+    "maps.lookup_failed": _e(
+        ADVISORY, "high", "Table lookups fail (mail is deferred)",
+        "A lookup table or its backend does not answer: an LDAP or SQL server down or unreachable, a "
+        "proxymap problem, a table file missing, or a wrong query. smtpd answers 451 4.3.0 'Temporary "
+        "lookup failure' and cleanup/trivial-rewrite defer mail until it works again.",
+        ["Find the table in the evidence (the map name before 'lookup error').",
+         "Test it: postmap -q KEY TYPE:NAME (as the postfix user for LDAP/SQL: sudo -u postfix postmap -q ...).",
+         "Fix the backend (LDAP/SQL server, credentials, network) or the table file; then postqueue -f."], "000"),
+    "config.invalid_setting": _e(
+        ADVISORY, "medium", "Postfix rejects or ignores a setting",
+        "main.cf, master.cf or a table holds something Postfix cannot use: an undefined $parameter, a "
+        "comment after a value, a read-only or removed parameter or restriction, an invalid master.cf "
+        "field, a broken {} list, a duplicate table entry. Postfix ignores it, or answers 451 4.3.5 "
+        "'Server configuration error' and defers mail.",
+        ["Read the warning in the evidence: it names the file and the setting.",
+         "postconf -n and postconf -M show what Postfix uses; postfix check shows what it refuses.",
+         "Fix the setting (the warning often names the replacement), then postfix check && postfix reload."], "000"),
+    "service.daemon_failure": _e(
+        ADVISORY, "high", "Postfix daemons crash or do not answer",
+        "A Postfix daemon was killed by a signal (a crash: a broken milter/library, memory) or an internal "
+        "service (scache, tlsmgr, proxymap) did not answer; master throttles a service that keeps failing.",
+        ["Find which daemon in the evidence; check dmesg and the lines before it.",
+         "postfix check; compare master.cf with the package's; test with the daemon's -v flag.",
+         "Restart Postfix once the cause is fixed: postfix stop && postfix start."], "000"),
     "ipv6.unreachable": _e(
         AUTO, "medium", "IPv6 destinations are unreachable",
         "The host has no IPv6 route but Postfix tries IPv6.",
