@@ -28,11 +28,13 @@ APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix
 	chromium poppler-utils fonts-dejavu-core pflogsumm time \
 	systemd-journal-remote openssh-client sudo
 
-.PHONY: help setup system-deps venv image lint unit fuzz molecule matrix test lab lab-down demo bench clean
+.PHONY: help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
 
 help:
 	@echo "make test      install everything, lint, unit tests, Molecule scenarios ($(SCENARIOS)),"
 	@echo "               then $(MATRIX_SCENARIOS) on $(MATRIX_SUITES)"
+	@echo "make check     the everyday loop: ruff, ansible-lint and the unit tests that need neither"
+	@echo "               root nor Postfix (pytest -m 'not postfix'); no apt, no containers"
 	@echo "make demo      start the lab fleet (N=$(N), SUITE=$(SUITE)) and run the main job on it"
 	@echo "make lab       build/reuse the lab image and start N lab containers"
 	@echo "make lab-down  remove every lab container"
@@ -70,8 +72,14 @@ lint: venv
 	$(BIN)/ansible-lint --offline --profile production
 	$(BIN)/ansible-builder create -f execution-environment.yml -c $(CURDIR)/.cache/ee-context >/dev/null
 
+# The contributor's fast loop: no apt, no root, no containers (the venv only).
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/ansible-lint --offline --profile production
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not postfix" tests/unit
+
 unit: setup
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 --dist loadfile tests/unit
 
 # Long run of tests/unit/test_module_fuzz.py (issue 21): at least 2,000 cases per module.
 FUZZ_EXAMPLES ?= 2000

@@ -326,3 +326,16 @@ def tree_fingerprint(*roots, skip=("pid", "master.lock", "mail.log", "prng_exch"
             out[str(p)] = (kind, st_.S_IMODE(s.st_mode), s.st_size if kind == "f" else 0, digest,
                            s.st_mtime_ns if kind == "f" else 0)
     return out
+
+
+POSTFIX_FIXTURES = {"postfix_dir", "postfix_instance", "_postfix_template"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs a real Postfix or root (`-m "not postfix"` is `make check`):
+    it uses a Postfix instance fixture, runs a module against one (run_direct/run_module with a
+    config_dir), or carries the needs_postfix / needs_root skip markers."""
+    for item in items:
+        reasons = " ".join(str(m.kwargs.get("reason", "")) for m in item.iter_markers("skipif"))
+        if POSTFIX_FIXTURES & set(getattr(item, "fixturenames", ())) or "Postfix" in reasons or "root" in reasons:
+            item.add_marker("postfix")
