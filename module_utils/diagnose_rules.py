@@ -521,17 +521,20 @@ def _lost_after_auth_that_matter(groups, agg, min_count):
 
 
 def inbound_findings(agg, nets, min_count):
-    """Servers' lines about clients (agg["inbound"]): a finding only for clients in our internal
-    networks (the operator's, else RFC 1918/loopback/ULA); the rest is a statistic."""
+    """Servers' lines about clients (agg["inbound"]): a finding only for clients that are ours -
+    in our internal networks (the operator's, else RFC 1918/loopback/ULA) or seen authenticating
+    with SASL in the same log (a user on the road) - the rest is a statistic."""
     out = []
+    users = agg.get("sasl_clients") or {}
     for fid, rec in sorted(agg.get("inbound", {}).items()):
         ips = rec.get("groups", {}).get("ip", {})
-        internal = {ip: n for ip, n in ips.items() if (_in_nets(ip, nets) if nets else _private(ip))}
+        internal = {ip: n for ip, n in ips.items() if ip in users or (_in_nets(ip, nets) if nets else _private(ip))}
         n = sum(internal.values())
         if not internal or (fid in SPORADIC and n < min_count) or fid not in INBOUND_MEANS:
             continue
         cls, text = INBOUND_MEANS[fid]
         ev = dict(count=n, first=_iso(rec["first"]), last=_iso(rec["last"]), internal_clients=_top(internal),
+                  authenticated_clients=sorted(ip for ip in internal if ip in users),
                   samples=[x for x in rec["samples"] if any(ip in x for ip in internal)][:MAX_EVIDENCE_SAMPLES]
                   or rec["samples"][:1], direction="inbound")
         out.append(make_finding(fid, text % n, evidence=ev, cls=cls, source="log",

@@ -192,7 +192,8 @@ ANCHORS = _anchors(KEYWORDS, NORMAL_TRAFFIC)
 FAULT_WORDS = (b"warning:", b"error:", b"fatal:", b"reject:", b"panic:")
 # What grep -F looks for when it prefilters a big file: the anchors, the fault words, and the
 # status= values that are not "sent" (each of these lines is a candidate).
-GREP_WORDS = ANCHORS + FAULT_WORDS + (b"status=deferred", b"status=bounced", b"status=expired")  # = FAULTISH
+GREP_WORDS = ANCHORS + FAULT_WORDS + (b"status=deferred", b"status=bounced", b"status=expired",  # = FAULTISH
+                                      b"sasl_username=")  # SASL-authenticated clients (log_scan.sasl_clients)
 FAULTISH_WORDS = FAULT_WORDS + (b"status=deferred", b"status=bounced", b"status=expired")
 
 

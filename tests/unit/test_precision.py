@@ -146,3 +146,35 @@ def test_other_programs_never_count_toward_postfix_ids():
     assert found == {} and agg["ids"] == {} and agg["benign"]["other_program"] == 1
     postfix = [("postfix/cleanup[803]", "warning: 4F1A2B3C4D: queue file write error: No space left on device")]
     assert "queue.write_error" in findings(postfix)[1]
+
+
+# A user on the road: authenticates with SASL from a hotel's address, later our RBL rejects
+# that same address (the hotel is listed). Legitimate traffic is hit: a finding.
+ROAD_WARRIOR = [
+    ("postfix/submission/smtpd[601]", "3C4D5E6F7A: client=hotel.example[198.51.100.9], sasl_method=PLAIN, "
+                                      "sasl_username=ann@lab.example"),
+    ("postfix/smtpd[602]", "NOQUEUE: reject: RCPT from hotel.example[198.51.100.9]: 554 5.7.1 Service unavailable; "
+                           "Client host [198.51.100.9] blocked using zen.example.org; from=<ann@lab.example> "
+                           "to=<z@partner.example> proto=ESMTP helo=<laptop>"),
+]
+
+
+def test_an_rbl_reject_of_a_client_that_authenticated_is_a_finding():
+    agg, found = findings(ROAD_WARRIOR)
+    assert agg["sasl_clients"] == {"198.51.100.9": 1}
+    f = found["rbl.listed"]
+    assert f["class"] == "advisory" and f["evidence"]["authenticated_clients"] == ["198.51.100.9"]
+    # the same reject without that client ever authenticating: our RBL doing its job, a statistic
+    agg, found = findings(ROAD_WARRIOR[1:])
+    assert found == {} and agg["inbound"]["rbl.listed"]["count"] == 1
+
+
+def test_authenticated_clients_are_seen_through_the_grep_prefilter_too(tmp_path):
+    """Files over GREP_MIN_BYTES go through grep -F: the SASL line must reach the scanner."""
+    filler = "Nov 24 09:00:00 mx1 postfix/qmgr[9]: 4F1A2B3C4D: removed\n" * (log_scan.GREP_MIN_BYTES // 40)
+    path = tmp_path / "mail.log"
+    path.write_text(filler + "\n".join(lines(*ROAD_WARRIOR)) + "\n")
+    _state, agg, info = log_scan.scan([str(path)])
+    assert info[0].get("prefilter") == "grep"
+    assert agg["sasl_clients"] == {"198.51.100.9": 1}
+    assert "rbl.listed" in {f["id"] for f in rules.log_findings(agg, {"log_min_count": 1})}
