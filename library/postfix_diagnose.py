@@ -607,6 +607,27 @@ class Diagnosis:
                     r["diagnostic"] = log_scan.mask(r["diagnostic"])
         return records, sources
 
+    def change_window(self):
+        """The change window marker: None when no window is open, else its content with
+        `expired` (past its deadline; a marker without one is due two hours after it opened)."""
+        path = self.p["change_window_marker"]
+        if not os.path.lexists(path):
+            return None
+        try:
+            marker = json.loads(safe_io.read_regular(path, "change window marker", limit=1 << 20))
+            if not isinstance(marker, dict):
+                raise ValueError("not a JSON object")
+        except (safe_io.InputError, ValueError) as exc:
+            self.errors.append("change window marker %s unreadable (%s); taken as open" % (path, exc))
+            return dict(expired=False)
+        deadline = marker.get("deadline")
+        if not isinstance(deadline, (int, float)):
+            opened = rules._epoch(marker.get("opened_at"))
+            deadline = (opened + 7200) if opened else None
+        marker["expired"] = deadline is not None and time.time() > deadline
+        marker["deadline"] = deadline
+        return marker
+
     # -------------------------------------------------------------- run
     def run(self):
         checks = set(self.p["checks"])
@@ -614,11 +635,22 @@ class Diagnosis:
                     sender_flood=self.p["flood_count"], flood_share=self.p["flood_share"],
                     brute_force=self.p["brute_force"], log_min_count=self.p["log_min_count"],
                     internal_networks=self.p["internal_networks"] or [],
-                    change_window_open=os.path.exists(self.p["change_window_marker"]), fqdn=self.p["fqdn"])
+                    change_window_open=False, fqdn=self.p["fqdn"])
+        window = self.change_window()
+        opts["change_window_open"] = bool(window and not window["expired"])
         findings = []
+        if window and window["expired"]:
+            findings.append(rules.window_expired(window, self.p["change_window_marker"]))
         config = self.gather_config()  # always: every other check needs the parameters
         if "config" in checks:
-            findings += rules.config_findings(config, opts)
+            found = rules.config_findings(config, opts)
+            if window and window["expired"]:  # closing the window restores them: one fix, not two
+                for f in found:
+                    if f["id"] in ("config.soft_bounce_on", "config.debug_left_on"):
+                        f["fix"]["can_fix"] = False
+                        f["explained_by"] = "config.change_window_expired"
+                        f["summary"] += "; set by the expired change window, which the fix of config.change_window_expired closes"
+            findings += found
         queue = None
         if "queue" in checks or "bounce" in checks or self.p["probe_outbound"]:
             queue = self.gather_queue()

@@ -190,6 +190,18 @@ def _conflicts(holder, svc, wanted):
     return mine is None or addr in ("0.0.0.0", "::") or addr in mine
 
 
+def window_expired(marker, path):
+    """config.change_window_expired: a change window past its deadline that nothing closed (its
+    dead-man switch was lost: the host rebooted, the watchdog was killed). soft_bounce and debug
+    are reported again; the fix closes the window, restoring what it replaced."""
+    return make_finding(
+        "config.change_window_expired", "The change window %s opened at %s was due to close at %s and is still open" % (
+            marker.get("id", "?"), marker.get("opened_at", "?"), _iso(marker.get("deadline"))),
+        evidence=dict(marker=path, id=marker.get("id"), opened_at=marker.get("opened_at"),
+                      deadline=_iso(marker.get("deadline")), replaced=marker.get("replaced"), switch=marker.get("switch")),
+        fix=dict(commands=["/usr/local/sbin/postfix-remedy-window close --by remediation"], marker=path))
+
+
 def _not_running(m, p):
     """service.not_running; when another process holds a port of master.cf's inet services, it
     names that process, and starting Postfix is not offered (it would fail the same way; Postfix

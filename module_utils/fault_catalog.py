@@ -216,6 +216,14 @@ CATALOG = {
         ["Find which daemon in the evidence; check dmesg and the lines before it.",
          "postfix check; compare master.cf with the package's; test with the daemon's -v flag.",
          "Restart Postfix once the cause is fixed: postfix stop && postfix start."], "000"),
+    "config.change_window_expired": _e(
+        AUTO, "high", "A change window outlived its deadline",
+        "A change window (soft_bounce = yes, maybe debug logging) was opened and never closed: the "
+        "controller died and the host-side switch that closes it at its deadline did not run. Every "
+        "permanent error is deferred until maximal_queue_lifetime; senders learn nothing for days (seed 002).",
+        ["Close it: /usr/local/sbin/postfix-remedy-window close (restores the values it replaced, "
+         "postfix check, reload), or restore soft_bounce / debug_peer_list by hand and delete the marker.",
+         "Then flush the mail held back: postqueue -f"], "002"),
     "ipv6.unreachable": _e(
         AUTO, "medium", "IPv6 destinations are unreachable",
         "The host has no IPv6 route but Postfix tries IPv6.",

@@ -58,14 +58,16 @@ def inventory_args():
 SSH_EXTRA = []  # extra arguments for SSH runs (the vaulted become passwords), set by a scenario
 
 
-def start_playbook(name, kind, *args):
+def start_playbook(name, kind, *args, session=False):
     """ansible-playbook playbooks/<name>.yml on the scenario's hosts, started in the background;
-    reports go to reports/<kind>. finish() waits for it."""
+    reports go to reports/<kind>. finish() waits for it. session=True starts it as its own process
+    group, so a test can SIGKILL the controller and everything it started (os.killpg)."""
     argv = ["ansible-playbook", *inventory_args(), str(ROOT / "playbooks" / (name + ".yml")),
             "-e", "postfix_diagnose_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_remediate_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_report_dir=%s" % reports_dir(kind), *args]
-    return subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=session)
 
 
 def finish(proc, timeout=900):

@@ -67,7 +67,8 @@ def test_catalog_covers_every_faults_md_id():
     # issue 17's table failures, invalid settings and crashing daemons) are the catalog's own.
     assert ids and set(ids) <= set(fault_catalog.CATALOG)
     assert set(fault_catalog.CATALOG) - set(ids) <= {"service.chroot_incomplete", "maps.lookup_failed",
-                                                     "config.invalid_setting", "service.daemon_failure"}
+                                                     "config.invalid_setting", "service.daemon_failure",
+                                                     "config.change_window_expired"}
 
 
 def test_mx_rotation_from_several_timeouts():

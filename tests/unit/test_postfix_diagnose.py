@@ -434,3 +434,27 @@ def test_chroot_missing_services_and_hosts_is_found_on_a_running_instance(postfi
     assert f["class"] == "auto" and {c["dest"] for c in f["fix"]["copy"]} == {str(chroot / "services"),
                                                                                 str(chroot / "hosts")}
     assert {x["name"]: x["state"] for x in res["probes"]["chroot"]["files"]}["etc/services"] == "missing"
+
+
+@needs_root
+def test_a_change_window_past_its_deadline_is_a_finding_and_soft_bounce_is_reported_again(postfix_instance, env):
+    """Issue 19: the marker no longer hides soft_bounce once its deadline has passed."""
+    import json as _json
+
+    postconf(postfix_instance, "soft_bounce=yes")
+    marker = env["marker"]
+    marker.write_text(_json.dumps(dict(id="w9", opened_at="2026-11-29T01:00:00Z", deadline=time.time() + 3600,
+                                       replaced={"soft_bounce": None})))
+    assert "config.soft_bounce_on" not in ids(diagnose(postfix_instance, env))  # open window: intended
+    marker.write_text(_json.dumps(dict(id="w9", opened_at="2026-11-29T01:00:00Z", deadline=time.time() - 5,
+                                       replaced={"soft_bounce": None})))
+    res = diagnose(postfix_instance, env)
+    found = {f["id"]: f for f in res["findings"]}
+    assert found["config.change_window_expired"]["class"] == "auto"
+    assert found["config.change_window_expired"]["evidence"]["replaced"] == {"soft_bounce": None}
+    # reported again, fixed by closing the window (one fix, not two)
+    assert found["config.soft_bounce_on"]["fix"]["can_fix"] is False
+    assert found["config.soft_bounce_on"]["explained_by"] == "config.change_window_expired"
+    # a marker from before deadlines: due two hours after it opened
+    marker.write_text(_json.dumps(dict(opened_at="2020-01-01T00:00:00Z")))
+    assert "config.change_window_expired" in ids(diagnose(postfix_instance, env))

@@ -12,9 +12,12 @@ host fail that host with a clear message while the other goes on, and change not
 """
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import textwrap
+import time
 
 import lab_run
 import pytest
@@ -198,6 +201,8 @@ def test_a_fix_that_cannot_validate_is_rolled_back_over_ssh(runs):
     assert sh(JOURNAL, CONFIG).stdout == before  # byte for byte as before
     assert sh(JOURNAL, "postfix status").returncode == 0
     assert "Remediation failed at" in out
+    # put the host back for the tests after this one (no [::1] listener, IPv4 only)
+    sh(JOURNAL, "postconf -e inet_interfaces=127.0.0.1 inet_protocols=ipv4 && postfix stop; postfix start")
 
 
 def test_nothing_readable_by_others_left_in_temporary_directories(runs):
@@ -205,3 +210,85 @@ def test_nothing_readable_by_others_left_in_temporary_directories(runs):
         left = sh(h, "find /tmp /var/tmp /home/admin/.ansible /root/.ansible -mindepth 1 -newer %s "
                      "-perm -o=r ! -type l 2>/dev/null" % MARKER).stdout.split()
         assert left == [], (h, left)
+
+
+# ------------------------------------------------------------------ issue 19 over SSH
+def start_ssh(name, kind, *args, session=True):
+    lab_run.SSH_EXTRA[:] = vault_args(SUDO_PASSWORD)
+    return lab_run.start_playbook(name, kind, *args, session=session)
+
+
+def wait_for(host, script, seconds=120):
+    for _ in range(int(seconds / 0.2)):
+        if sh(host, script).returncode == 0:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def kill_controller(proc):
+    """SIGKILL ansible-playbook and everything it started (its SSH clients included)."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+
+
+def deferred_or_held(host):
+    return int(sh(host, "postqueue -j | grep -c '\"queue_name\": *\"\\(deferred\\|hold\\|active\\|incoming\\)\"' "
+                        "|| true").stdout.strip() or 0)
+
+
+def test_a_window_closes_itself_when_the_controller_is_killed(runs):
+    """Seed 002's danger: the controller dies with soft_bounce on. The host-side switch closes the
+    window at its deadline: settings restored, Postfix up, permanent errors bounce again, no mail
+    lost, and a later close is a no-op."""
+    assert sh(FILE, "postconf -h soft_bounce").stdout.strip() == "no"
+    queued = deferred_or_held(FILE)
+    proc = start_ssh("change_window", "killed", "-l", FILE, "-e", "postfix_change_window_deadline=30s")
+    assert wait_for(FILE, "test -e /var/lib/postfix-remedy/change-window.json && "
+                          "[ \"$(postconf -h soft_bounce)\" = yes ]"), "the window never opened"
+    kill_controller(proc)
+    assert sh(FILE, "postconf -h soft_bounce").stdout.strip() == "yes"  # the window is open, nobody to close it
+    marker = json.loads(sh(FILE, "cat /var/lib/postfix-remedy/change-window.json").stdout)
+    assert marker["switch"]["kind"] == "watchdog" and marker["replaced"] == {"soft_bounce": "no"}
+    assert wait_for(FILE, "! test -e /var/lib/postfix-remedy/change-window.json", seconds=90), "still open"
+    record = json.loads(sh(FILE, "cat /var/lib/postfix-remedy/change-window-closed.json").stdout)
+    assert record["closed_by"] == "deadline" and record["id"] == marker["id"] and not record["errors"]
+    assert sh(FILE, "postconf -h soft_bounce").stdout.strip() == "no"
+    assert sh(FILE, "postfix status").returncode == 0
+    # a permanent error bounces again instead of waiting in the queue
+    sh(FILE, "printf 'Subject: t\\n\\nx\\n' | sendmail -f sender@lab.test nosuchuser-w@ssh-file.lab.test")
+    assert wait_for(FILE, "grep -q 'nosuchuser-w@ssh-file.lab.test.*status=bounced' /var/log/mail.log", seconds=60)
+    assert deferred_or_held(FILE) >= queued  # nothing queued was lost
+    assert json.loads(sh(FILE, "/usr/local/sbin/postfix-remedy-window close").stdout)["changed"] is False
+
+
+def test_two_runs_on_one_host_the_second_waits_then_fails_naming_the_first(runs):
+    sh(JOURNAL, "postconf -e soft_bounce=yes && postfix reload")  # work for the first run (a fix, verified)
+    first = start_ssh("remediate", "lock-a", "-l", JOURNAL, session=False)
+    assert wait_for(JOURNAL, "test -e /var/lib/postfix-remedy/run.lock", seconds=120)
+    rc, out, recap = run_ssh("remediate", "lock-b", "-l", JOURNAL, "-e", "postfix_lock_timeout=2")
+    rc_a, out_a, recap_a = lab_run.finish(first)
+    assert rc != 0 and recap[JOURNAL]["failed"] == 1, out[-3000:]
+    assert "host is locked by another postfix-remedy run" in out and "Remediate Postfix hosts" in out
+    assert rc_a == 0 and recap_a[JOURNAL]["failed"] == 0, out_a[-3000:]  # the first one was not disturbed
+    assert sh(JOURNAL, "test -e /var/lib/postfix-remedy/run.lock").returncode != 0  # released
+
+
+def test_connection_lost_in_the_middle_of_a_fix_is_rolled_back_by_the_next_run(runs):
+    sh(JOURNAL, "postconf -e soft_bounce=yes && postfix reload")
+    before = sh(JOURNAL, CONFIG).stdout
+    proc = start_ssh("remediate", "cut", "-l", JOURNAL)
+    assert wait_for(JOURNAL, "test -e /var/lib/postfix-remedy/run-state.json", seconds=120), "the fix never started"
+    sh(JOURNAL, "pkill -x sshd || true")  # the connection drops (every SSH session to the host)
+    kill_controller(proc)
+    state = json.loads(sh(JOURNAL, "cat /var/lib/postfix-remedy/run-state.json").stdout)
+    assert state["state"] == "applying" and "config.soft_bounce_on" in state["fixes"]
+    # the next run rolls the half-done run back from its backup first, then fixes cleanly
+    rc, out, recap = run_ssh("remediate", "after-cut", "-l", JOURNAL)
+    assert rc == 0 and recap[JOURNAL]["failed"] == 0, out[-3000:]
+    assert "rolled back an unfinished run" in out and state["backup"] in out
+    assert "took over the lock" in out  # the killed run's lock: its SSH session is gone
+    assert sh(JOURNAL, "postconf -h soft_bounce").stdout.strip() == "no"
+    assert sh(JOURNAL, "test -e /var/lib/postfix-remedy/run-state.json").returncode != 0
+    assert sh(JOURNAL, "postfix status").returncode == 0
+    assert before != sh(JOURNAL, CONFIG).stdout  # fixed, not left as before
