@@ -161,8 +161,16 @@ def main():
     if p["state"] == "absent" and not p["token"]:
         module.fail_json(msg="releasing the lock needs the token of the run that took it")
     path = p["path"]
+    for what, candidate in (("path", path), ("guard file", path + ".guard")):
+        if os.path.lexists(candidate) and not os.path.isfile(candidate):
+            module.fail_json(msg="%s %s exists and is not a regular file; not used as a lock" % (what, candidate))
+    if p["state"] == "absent" and not os.path.lexists(path):
+        module.exit_json(changed=False, msg="not held by this run (free)")
     if not module.check_mode:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        try:
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        except OSError as exc:
+            module.fail_json(msg="cannot create the lock directory for %s: %s" % (path, safe_io.oserror_text(exc)))
     guard_path = path + ".guard"
     start = time.monotonic()
     while True:

@@ -275,6 +275,24 @@ def test_postfix_report_fuzz(fuzz_root):
     fuzz("postfix_report", hints, {}, root, reset, outputs=lambda a: ("reports", created_by(a.get("directory"))))
 
 
+def test_postfix_lock_fuzz(fuzz_root):
+    conf, root, reset = fuzz_root
+    (root / "locks").mkdir(exist_ok=True)
+    hints = {"path": st.sampled_from([str(root / "locks" / "run.lock"), str(root / "fifo"), str(root / "locks"),
+                                      "rel/run.lock", str(root / "locks" / "new" / "run.lock")]),
+             "state": st.sampled_from(["present", "absent", "bogus"]),
+             "timeout": st.sampled_from([0, -1, 1]), "ttl": st.sampled_from([1, 0, 7200, -5]),
+             "token": st.sampled_from([None, "", "t1", "x" * 500])}
+
+    def inside(args):
+        """Never the host's own lock (the default path), never a long wait."""
+        args.setdefault("path", str(root / "locks" / "run.lock"))
+        if not isinstance(args.get("timeout"), int) or args["timeout"] > 1:
+            args["timeout"] = 0
+
+    fuzz("postfix_lock", hints, {}, root, reset, adjust=inside)
+
+
 def no_probes(args):
     """The probes query the host's resolvers: never in a test."""
     args.setdefault("checks", ["log", "config", "queue", "bounce"])
