@@ -251,7 +251,7 @@ def _chroot_finding(ch, mail_version):
         summary += " (%s: every chrooted smtp dies or cannot resolve)" % ", ".join(fatal)
     return make_finding("service.chroot_incomplete", summary, evidence=dict(ch, bad=bad),
                         severity="critical" if fatal else None,
-                        fix=dict(copy=[dict(src=f["source"], dest=f["path"]) for f in bad], reload=True))
+                        fix=dict(chroot_copies=[dict(src=f["source"], dest=f["path"]) for f in bad], reload=True))
 
 
 def probe_findings(p, opts):

@@ -95,7 +95,7 @@ def test_missing_services_is_critical_before_3_6_only(tmp_path):
     old = rules._chroot_finding(ch, "3.5.25")
     assert old["id"] == "service.chroot_incomplete" and old["severity"] == "critical"
     assert "etc/services missing" in old["summary"] and "etc/hosts missing" in old["summary"]
-    assert sorted(c["dest"] for c in old["fix"]["copy"]) == [ch["queue_directory"] + "/etc/hosts",
+    assert sorted(c["dest"] for c in old["fix"]["chroot_copies"]) == [ch["queue_directory"] + "/etc/hosts",
                                                               ch["queue_directory"] + "/etc/services"]
     new = rules._chroot_finding(ch, "3.7.11")  # known_tcp_ports: smtp still works
     assert new["severity"] == "high" and new["class"] == "auto"

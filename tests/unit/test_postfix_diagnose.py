@@ -431,7 +431,7 @@ def test_chroot_missing_services_and_hosts_is_found_on_a_running_instance(postfi
         (chroot / name).unlink()
     res = diagnose(postfix_instance, env)
     f = next(f for f in res["findings"] if f["id"] == "service.chroot_incomplete")
-    assert f["class"] == "auto" and {c["dest"] for c in f["fix"]["copy"]} == {str(chroot / "services"),
+    assert f["class"] == "auto" and {c["dest"] for c in f["fix"]["chroot_copies"]} == {str(chroot / "services"),
                                                                                 str(chroot / "hosts")}
     assert {x["name"]: x["state"] for x in res["probes"]["chroot"]["files"]}["etc/services"] == "missing"
 
