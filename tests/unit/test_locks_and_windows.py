@@ -174,3 +174,18 @@ def test_the_watchdog_closes_the_window_at_its_deadline_on_its_own(tmp_path):
     assert not marker.exists()
     record = json.loads((tmp_path / "change-window-closed.json").read_text())
     assert record["closed_by"] == "deadline" and record["restored"]["soft_bounce"] is None
+
+
+def test_every_decision_is_made_under_the_guard_flock(tmp_path):
+    """While another run holds the guard (deciding), this one waits for it instead of reading a
+    lock file that is about to change: what makes two simultaneous runs safe."""
+    import fcntl
+
+    guard = os.open(str(tmp_path / "run.lock.guard"), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(guard, fcntl.LOCK_EX)
+    release = threading.Timer(2.0, lambda: os.close(guard))
+    release.start()
+    t = time.monotonic()
+    got = lock(tmp_path, holder="late")
+    release.join()
+    assert got["changed"] and time.monotonic() - t >= 1.8, "took the lock without waiting for the guard"

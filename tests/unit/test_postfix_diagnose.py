@@ -458,3 +458,18 @@ def test_a_change_window_past_its_deadline_is_a_finding_and_soft_bounce_is_repor
     # a marker from before deadlines: due two hours after it opened
     marker.write_text(_json.dumps(dict(opened_at="2020-01-01T00:00:00Z")))
     assert "config.change_window_expired" in ids(diagnose(postfix_instance, env))
+
+
+@needs_root
+def test_auto_reads_the_log_file_postfix_writes_never_the_journal_too(postfix_instance, env):
+    """One source per host: with maillog_file written by Postfix, auto picks the file, even on a
+    machine that also has journalctl."""
+    send(postfix_instance, "a@lab.test", "b@remote.example")  # postlogd writes maillog_file now
+    log = queue_dir(postfix_instance).parent / "mail.log"
+    for _ in range(50):
+        if log.exists() and log.stat().st_size:
+            break
+        time.sleep(0.1)
+    res = diagnose(postfix_instance, env, log_paths=None, checks=["log", "config"])
+    assert res["log"]["source"] == "file" and "Postfix writes %s" % log in res["log"]["source_reason"], res["log"]
+    assert res["log"]["journal"] is None
