@@ -135,6 +135,8 @@ def gone(lock, now):
 
 
 def read_lock(path):
+    if not os.path.lexists(path):
+        return None
     try:
         return json.loads(safe_io.read_regular(path, "lock file", limit=1 << 16))
     except FileNotFoundError:
