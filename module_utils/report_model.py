@@ -237,6 +237,14 @@ def next_steps(views, fleet):
     if would:
         steps.append("The dry run would fix %s: run playbooks/remediate.yml without --check in a change window."
                      % ", ".join(would))
+    kept = [(v["host"], (v["remediation"] or {})) for v in current if (v["remediation"] or {}).get("backup")]
+    if kept:
+        rule = next((r["backups"] for _h, r in kept if isinstance(r.get("backups"), dict)), {})
+        steps.append("Backups of this run, on each host: %s%s%s." % (
+            "; ".join("%s %s" % (h, r["backup"]) for h, r in kept),
+            " (kept: the newest %s runs and %s days)" % (rule["keep"], rule["keep_days"]) if rule.get("keep") else "",
+            "; copies of deleted mail under %s (%s days)" % (rule["mail_dir"], rule["mail_keep_days"])
+            if rule.get("mail_dir") else ""))
     if open_hosts:
         steps.append("Automatic fixes are waiting on %s: run playbooks/remediate.yml --check --diff, then without "
                      "--check." % ", ".join(open_hosts))

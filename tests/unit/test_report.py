@@ -208,5 +208,14 @@ def test_host_that_dropped_out_after_its_diagnosis_is_failed_not_quietly_open(tm
     steps = " ".join(model["fleet"]["next_steps"])
     assert "gone dropped out of this run" in steps and "Remediation failed on rolled" in steps
     assert "rolled dropped" not in steps
+    # where the backups are, and how long they stay
+    rec = _rem("ok", later, ["config.soft_bounce_on"], ids_after=[])
+    rec["backups"] = dict(dir="/var/lib/postfix-remedy/backups", keep=10, keep_days=14,
+                          mail_dir="/var/backups/postfix-remedy/queue", mail_keep_days=90)
+    (tmp_path / "ok.remediation.json").write_text(json.dumps(rec))
+    steps = " ".join(build(str(tmp_path), expected=["ok"])["fleet"]["next_steps"])
+    assert "Backups of this run, on each host: " in steps and "ok /var/lib/postfix-remedy/backups/1" in steps
+    assert "(kept: the newest 10 runs and 14 days)" in steps
+    assert "copies of deleted mail under /var/backups/postfix-remedy/queue (90 days)" in steps
     # without the dropped list the same files would show gone as merely needing a fix
     assert {v["host"]: v["status"] for v in build(str(tmp_path), expected=["gone"])["hosts"]}["gone"] == "needs fixing"
