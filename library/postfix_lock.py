@@ -93,11 +93,13 @@ from ansible.module_utils import safe_io
 
 
 def _stat_start(pid):
-    """Start time (clock ticks since boot) of a process, or None when it does not exist."""
+    """Start time (clock ticks since boot) of a live process, or None when it does not exist or
+    has exited and waits to be reaped (a zombie: containers whose PID 1 never reaps keep them)."""
     try:
         with open("/proc/%d/stat" % pid) as fh:
             data = fh.read()
-        return int(data[data.rindex(")") + 2:].split()[19])
+        fields = data[data.rindex(")") + 2:].split()
+        return None if fields[0] in ("Z", "X") else int(fields[19])
     except (OSError, ValueError, IndexError):
         return None
 

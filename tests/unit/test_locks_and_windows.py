@@ -55,6 +55,20 @@ def test_an_abandoned_lock_is_taken_over(tmp_path):
                                     session=dict(pid=999999, start=1))))
     got = lock(tmp_path, holder="alice")
     assert got["changed"] and "SSH session" in got["took_over"]["why"]
+    # an SSH session that exited but was never reaped (a zombie, as under `sleep infinity` as PID 1)
+    zombie = subprocess.Popen(["true"])
+    for _ in range(50):
+        with open("/proc/%d/stat" % zombie.pid) as fh:
+            stat = fh.read()
+        if stat[stat.rindex(")") + 2] == "Z":
+            break
+        time.sleep(0.05)
+    start = int(stat[stat.rindex(")") + 2:].split()[19])
+    path.write_text(json.dumps(dict(holder="ghost3", token="t2", started="x", expires=time.time() + 3600,
+                                    session=dict(pid=zombie.pid, start=start))))
+    got = lock(tmp_path, holder="alice")
+    zombie.wait()
+    assert got["changed"] and "SSH session" in got["took_over"]["why"]
     # a damaged lock file is not a lock
     path.write_text("{half")
     assert lock(tmp_path, holder="alice")["changed"]
