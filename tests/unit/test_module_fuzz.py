@@ -293,8 +293,12 @@ def test_postfix_lock_fuzz(fuzz_root):
     fuzz("postfix_lock", hints, {}, root, reset, adjust=inside)
 
 
-def no_probes(args):
-    """The probes query the host's resolvers: never in a test."""
+def no_probes(args, root=None):
+    """The probes query the host's resolvers: never in a test. Nor the machine's own state,
+    ledger and window files (the defaults under /var/lib/postfix-remedy)."""
+    if root is not None:
+        for name, default in (("state_file", "s.json"), ("fix_ledger", "l.json"), ("change_window_marker", "cw.json")):
+            args.setdefault(name, str(root / "state" / default))
     args.setdefault("checks", ["log", "config", "queue", "bounce"])
     if isinstance(args["checks"], list):
         args["checks"] = [c for c in args["checks"] if c != "probes"]
@@ -312,7 +316,7 @@ def test_postfix_diagnose_fuzz(fuzz_root):
              "log_window": st.sampled_from(["7d", "1h", "0", "forever", "", "99999999w"]),
              "resolv_conf": st.sampled_from([str(root / "fifo"), "/nonexistent", "/dev/null"])}
     fuzz("postfix_diagnose", hints, {"config_dir": str(conf), "dns_records": False, "probe_outbound": False},
-         root, reset, outputs=lambda a: ("state",), adjust=no_probes)
+         root, reset, outputs=lambda a: ("state",), adjust=lambda a: no_probes(a, root))
 
 
 @needs_root
