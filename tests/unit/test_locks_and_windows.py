@@ -104,7 +104,8 @@ def fake_postfix(tmp_path):
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     for name in ("postconf", "postfix", "logger", "systemctl"):
-        (bindir / name).write_text("#!/bin/sh\necho \"%s $*\" >> %s\n" % (name, tmp_path / "calls"))
+        if not (bindir / name).exists():  # a test may have put its own stand-in there
+            (bindir / name).write_text("#!/bin/sh\necho \"%s $*\" >> %s\n" % (name, tmp_path / "calls"))
         (bindir / name).chmod(0o755)
     return bindir
 
@@ -205,3 +206,21 @@ def test_every_decision_is_made_under_the_guard_flock(tmp_path):
     release.join()
     assert got["changed"] and elapsed >= 5.8, "took the lock without waiting for the guard (%.1f s)" % elapsed
     assert "took_over" not in got  # there was no lock to take over
+
+
+def test_open_saves_what_it_replaces_then_arms_and_keeps_a_window_already_open(tmp_path):
+    bindir = fake_postfix(tmp_path)
+    # main.cf sets soft_bounce = no and does not set debug_peer_list
+    (bindir / "postconf").write_text('#!/bin/sh\necho "postconf $*" >> %s\n'
+                                     'case "$*" in *-n*) echo "soft_bounce = no";; esac\n' % (tmp_path / "calls"))
+    marker = tmp_path / "state" / "change-window.json"
+    r, _ = run_with_fake(tmp_path, marker, "open", "--seconds", "3600", "--reason", "test", "--debug-peer", "mx.peer.example")
+    data = json.loads(marker.read_text())
+    assert r["changed"] and data["replaced"] == {"soft_bounce": "no", "debug_peer_list": None}
+    assert data["deadline"] - time.time() > 3500 and data["switch"]["kind"] in ("watchdog", "systemd")
+    assert oct(marker.stat().st_mode & 0o777) == "0o600" and oct(marker.parent.stat().st_mode & 0o777) == "0o700"
+    first = data["id"]
+    r, _ = run_with_fake(tmp_path, marker, "open", "--seconds", "60")
+    assert r["changed"] is False and json.loads(marker.read_text())["id"] == first  # the first opening stays
+    assert run_with_fake(tmp_path, marker, "open", "--seconds", "5")[0]["failed"]  # under 10 s: refused
+    run_with_fake(tmp_path, marker, "close")  # stops the watchdog
