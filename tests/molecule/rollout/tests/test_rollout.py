@@ -45,7 +45,9 @@ def test_the_fix_that_cannot_validate_is_rolled_back(stop_run):
 
 def test_the_rollout_stops_at_max_fail_percentage(stop_run):
     _before, (_rc, output, recap) = stop_run
-    assert "NO MORE HOSTS LEFT" in output
+    # the play (now a block with the run lock released in `always`) ends after the failing batch:
+    # no other host ran, and Ansible prints no "NO MORE HOSTS LEFT" banner on this path
+    assert set(recap) == {BAD}, (recap, output[-2000:])
     # Ansible ends the playbook there, report play included: report.yml afterwards tells the story
     rc, out, _recap = playbook("report", "stop")
     assert rc == 0, out[-2000:]
