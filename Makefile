@@ -29,7 +29,7 @@ APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix
 	chromium poppler-utils fonts-dejavu-core pflogsumm time \
 	systemd-journal-remote openssh-client sudo
 
-.PHONY: help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
+.PHONY: collection consumer sanity fault help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
 
 help:
 	@echo "make test      install everything, lint, unit tests, Molecule scenarios ($(SCENARIOS)),"
@@ -104,6 +104,17 @@ matrix: setup
 
 test: setup lint unit molecule matrix
 	@echo "make test: all green"
+
+# The collection postfix_remedy.toolkit (galaxy.yml): library/ and module_utils/ staged as
+# plugins/modules and plugins/module_utils, built into dist/.
+STAGE := $(CURDIR)/.cache/collection/ansible_collections/postfix_remedy/toolkit
+collection: venv
+	rm -rf $(CURDIR)/.cache/collection dist && mkdir -p $(STAGE)/plugins dist
+	cp -a galaxy.yml README.md COPYING meta playbooks roles $(STAGE)/
+	cp -a library $(STAGE)/plugins/modules
+	cp -a module_utils $(STAGE)/plugins/module_utils
+	find $(STAGE) -name __pycache__ -prune -exec rm -rf {} +
+	$(BIN)/ansible-galaxy collection build --output-path dist $(STAGE)
 
 lab: setup
 	$(BIN)/ansible-playbook playbooks/lab.yml -e lab_fleet_size=$(N) -e lab_fleet_suite=$(SUITE)

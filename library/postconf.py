@@ -239,10 +239,16 @@ import shutil
 import tempfile
 import time
 
-from ansible.module_utils import postfix_conf as pc
-from ansible.module_utils import safe_io
-from ansible.module_utils.postfix_cmd import Postfix
-from ansible.module_utils.secret_params import hide, secret_forms, secret_values
+try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
+    from ansible.module_utils import postfix_conf as pc
+    from ansible.module_utils import safe_io
+    from ansible.module_utils.postfix_cmd import Postfix
+    from ansible.module_utils.secret_params import hide, secret_forms, secret_values
+except ImportError:  # from the installed collection postfix_remedy.toolkit
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_conf as pc
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.secret_params import hide, secret_forms, secret_values
 
 FILES = ("main.cf", "master.cf")
 

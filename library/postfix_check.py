@@ -61,8 +61,12 @@ chroot_updates:
   sample: ["updating /etc/resolv.conf => /var/spool/postfix//etc/resolv.conf"]
 """
 
-from ansible.module_utils import safe_io
-from ansible.module_utils.postfix_cmd import CHROOT_SYNC_RE, Postfix
+try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
+    from ansible.module_utils import safe_io
+    from ansible.module_utils.postfix_cmd import CHROOT_SYNC_RE, Postfix
+except ImportError:  # from the installed collection postfix_remedy.toolkit
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import CHROOT_SYNC_RE, Postfix
 
 
 def main():

@@ -240,13 +240,22 @@ import re
 import socket
 import time
 
-from ansible.module_utils import diagnose_rules as rules
-from ansible.module_utils import dsn_parse, journal_scan, log_scan, safe_io
-from ansible.module_utils import host_probes as hp
-from ansible.module_utils import postfix_conf as pc
-from ansible.module_utils import postfix_queue_lib as ql
-from ansible.module_utils.postfix_cmd import Postfix, with_config
-from ansible.module_utils.secret_params import hide, secret_values
+try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
+    from ansible.module_utils import diagnose_rules as rules
+    from ansible.module_utils import dsn_parse, journal_scan, log_scan, safe_io
+    from ansible.module_utils import host_probes as hp
+    from ansible.module_utils import postfix_conf as pc
+    from ansible.module_utils import postfix_queue_lib as ql
+    from ansible.module_utils.postfix_cmd import Postfix, with_config
+    from ansible.module_utils.secret_params import hide, secret_values
+except ImportError:  # from the installed collection postfix_remedy.toolkit
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import diagnose_rules as rules
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import dsn_parse, journal_scan, log_scan, safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import host_probes as hp
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_conf as pc
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, with_config
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.secret_params import hide, secret_values
 
 UNUSED_RE = re.compile(r"warning: (\S+): unused parameter: ([^=\s]+)=(.*)$")
 SMTPD_PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "submissions": 465}

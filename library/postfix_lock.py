@@ -89,7 +89,10 @@ import os
 import time
 import uuid
 
-from ansible.module_utils import safe_io
+try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
+    from ansible.module_utils import safe_io
+except ImportError:  # from the installed collection postfix_remedy.toolkit
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
 
 
 def _stat_start(pid):

@@ -200,9 +200,14 @@ import shutil
 import tempfile
 import time
 
-from ansible.module_utils import bounded_match, safe_io
-from ansible.module_utils import postfix_queue_lib as ql
-from ansible.module_utils.postfix_cmd import Postfix, Stream, with_config
+try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
+    from ansible.module_utils import bounded_match, safe_io
+    from ansible.module_utils import postfix_queue_lib as ql
+    from ansible.module_utils.postfix_cmd import Postfix, Stream, with_config
+except ImportError:  # from the installed collection postfix_remedy.toolkit
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import bounded_match, safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, Stream, with_config
 
 POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
 POSTCAT_BATCH = 500  # queue files rendered per postcat call in a backup

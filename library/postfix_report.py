@@ -119,10 +119,16 @@ failed_hosts:
 import json
 import os
 
-from ansible.module_utils import safe_io
-from ansible.module_utils.report_junit import to_xml
-from ansible.module_utils.report_model import build, summary_lines
-from ansible.module_utils.report_render import render
+try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
+    from ansible.module_utils import safe_io
+    from ansible.module_utils.report_junit import to_xml
+    from ansible.module_utils.report_model import build, summary_lines
+    from ansible.module_utils.report_render import render
+except ImportError:  # from the installed collection postfix_remedy.toolkit
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_junit import to_xml
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_model import build, summary_lines
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import render
 
 
 def _write(path, text):

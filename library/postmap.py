@@ -146,10 +146,16 @@ import os
 import shutil
 import tempfile
 
-from ansible.module_utils import postfix_maps as pm
-from ansible.module_utils import safe_io
-from ansible.module_utils.postfix_cmd import Postfix
-from ansible.module_utils.secret_params import hide, secret_forms
+try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
+    from ansible.module_utils import postfix_maps as pm
+    from ansible.module_utils import safe_io
+    from ansible.module_utils.postfix_cmd import Postfix
+    from ansible.module_utils.secret_params import hide, secret_forms
+except ImportError:  # from the installed collection postfix_remedy.toolkit
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_maps as pm
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.secret_params import hide, secret_forms
 
 
 def main():

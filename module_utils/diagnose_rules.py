@@ -12,9 +12,9 @@ import difflib
 import ipaddress
 import re
 
-from ansible.module_utils import postfix_conf as pc
-from ansible.module_utils.fault_catalog import make_finding
-from ansible.module_utils.postfix_cmd import CHROOT_SYNC_RE
+from . import postfix_conf as pc
+from .fault_catalog import make_finding
+from .postfix_cmd import CHROOT_SYNC_RE
 
 UNAUTH = ("reject_unauth_destination", "defer_unauth_destination")
 PERMITS_BEFORE_OK = ("permit_mynetworks", "permit_sasl_authenticated", "permit_tls_clientcerts",
@@ -581,7 +581,7 @@ def mx_rotation(agg):
 def bounce_findings(records, sources):
     if not records:
         return []
-    from ansible.module_utils.dsn_parse import summarize  # local: only needed with bounces
+    from .dsn_parse import summarize  # local: only needed with bounces
     s = summarize(records)
     # grouped by reason, with the catalog IDs of the reasons that are ours to act on
     reasons = sorted(s["by_reason"].items(), key=lambda kv: (-kv[1]["count"], kv[0]))

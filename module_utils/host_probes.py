@@ -13,8 +13,8 @@ import socket
 import stat
 import time
 
-from ansible.module_utils import dns_probe, safe_io
-from ansible.module_utils import postfix_maps as pm
+from . import dns_probe, safe_io
+from . import postfix_maps as pm
 
 MAP_REF = re.compile(r"(?<![\w/])(?:proxy:)?([a-z][a-z0-9]*):(/[^\s,]+)")
 

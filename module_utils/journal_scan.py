@@ -20,9 +20,9 @@ import os
 import re
 import time
 
-from ansible.module_utils import log_scan
-from ansible.module_utils import log_signatures as sig
-from ansible.module_utils.postfix_cmd import Stream
+from . import log_scan
+from . import log_signatures as sig
+from .postfix_cmd import Stream
 
 JOURNALCTL_CANDIDATES = ("/usr/bin/journalctl", "/bin/journalctl")
 CURSOR_LINE = b"-- cursor: "

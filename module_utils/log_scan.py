@@ -19,9 +19,9 @@ import shutil
 import time
 import zlib
 
-from ansible.module_utils import log_signatures as sig
-from ansible.module_utils import safe_io
-from ansible.module_utils.postfix_cmd import Stream
+from . import log_signatures as sig
+from . import safe_io
+from .postfix_cmd import Stream
 
 BLOCK = 8 * 1024 * 1024
 HEAD = 256

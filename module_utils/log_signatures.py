@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from ansible.module_utils import fault_catalog as cat
+from . import fault_catalog as cat
 
 _DEST = r"(?P<dest>[^\s\[\]]+\[(?P<ip>[^\]]+)\](?::\d+)?)"
 _CLIENT = r"(?P<client>[^\s\[\]]*\[(?P<ip>[^\]]+)\])"

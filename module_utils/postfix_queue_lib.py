@@ -12,8 +12,8 @@ import re
 import tempfile
 import time
 
-from ansible.module_utils import bounded_match
-from ansible.module_utils.postfix_cmd import Stream
+from . import bounded_match
+from .postfix_cmd import Stream
 
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
 # Short (hex) and long (Postfix >= 2.9 enable_long_queue_ids) queue IDs.

@@ -12,12 +12,8 @@ import json
 import math
 import os
 
-try:
-    from ansible.module_utils import safe_io
-    from ansible.module_utils.fault_catalog import CATALOG, OUTSIDE, SEVERITIES
-except ImportError:  # tests import it directly
-    from module_utils import safe_io
-    from module_utils.fault_catalog import CATALOG, OUTSIDE, SEVERITIES
+from . import safe_io
+from .fault_catalog import CATALOG, OUTSIDE, SEVERITIES
 
 SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 CLASSES = ("auto", "opt-in", "advisory")
