@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: edit main.cf and master.cf through postconf(1), never by text edits.
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ description:
     (C(inet_interfaces), C(inet_protocols), C(queue_directory), ...), otherwise C(needs=reload)
     for any change and C(needs=none) when nothing changed. The module itself never reloads.
 version_added: "1.0.0"
-author: postfix-remedy
+author: postfix-remedy maintainers (@postfix-remedy)
 options:
   config_dir:
     description: Postfix configuration directory (C(postconf -c)), for multi-instance hosts.
@@ -123,6 +125,17 @@ options:
     description: Run C(postfix check) after writing and restore the previous files if it fails.
     type: bool
     default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: 'Check mode computes the change on a scratch copy of the configuration and reports it.'
+  diff_mode:
+    support: full
+    details: 'The diff of main.cf and master.cf, secret values masked.'
+  platform:
+    platforms: posix
 notes:
   - Supports check mode and diff mode.
   - Reading only (no option given) returns the explicit settings (C(postconf -n)) and services.

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: the one validation step, `postfix check`, read-only when it has to be.
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ description:
     before the check and put back afterwards, so nothing changes; the updates the check would
     have made are still returned and reported as C(changed).
 version_added: "1.0.0"
-author: postfix-remedy
+author: postfix-remedy maintainers (@postfix-remedy)
 options:
   config_dir:
     description: Postfix configuration directory (C(postfix -c)). Defaults to Postfix's own.
@@ -25,6 +27,17 @@ options:
     description: Put back any chroot file the check rewrote, even outside check mode.
     type: bool
     default: false
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: 'In check mode the chroot files the check rewrote are put back, so nothing changes.'
+  diff_mode:
+    support: none
+    details: "No diff: the chroot copies are the system's own files."
+  platform:
+    platforms: posix
 notes:
   - Supports check mode. No diff (the chroot copies are the system's own files).
 """

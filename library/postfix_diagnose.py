@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: find the cataloged Postfix faults on one host, with evidence. Read-only.
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ description:
   - Never changes Postfix, its configuration or the queue. The only file it writes is its own scan
     state (I(state_file), mode 0600), and not in check mode. C(changed) is always false.
 version_added: "1.0.0"
-author: postfix-remedy
+author: postfix-remedy maintainers (@postfix-remedy)
 options:
   config_dir:
     description: Postfix configuration directory (C(-c)); default is the system one.
@@ -165,6 +167,17 @@ options:
   fqdn:
     description: This host's fully-qualified name, used in the suggested myhostname fix.
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: 'Read-only: the same run with or without check mode.'
+  diff_mode:
+    support: N/A
+    details: 'Read-only: nothing to diff.'
+  platform:
+    platforms: posix
 notes:
   - Supports check mode (the result is the same; the scan state is not saved).
 """
@@ -190,6 +203,55 @@ findings:
   returned: always
   type: list
   elements: dict
+  contains:
+    id:
+      description: "The fault ID (the catalog's key)."
+      type: str
+      returned: always
+    class:
+      description: "Fix class: auto, opt-in or advisory."
+      type: str
+      returned: always
+    severity:
+      description: "critical, high, medium, low or info."
+      type: str
+      returned: always
+    title:
+      description: "The catalog's one-line title."
+      type: str
+      returned: always
+    summary:
+      description: "What was found on this host."
+      type: str
+      returned: always
+    evidence:
+      description: "The host-specific facts behind the finding (log counts and samples, files, values)."
+      type: dict
+      returned: always
+    cause:
+      description: "The cause in plain words."
+      type: str
+      returned: always
+    fix:
+      description: The documented steps, C(can_fix) (whether the fix applies on this host) and the data the fix task needs.
+      type: dict
+      returned: always
+    seeds:
+      description: "The support cases the fault comes from."
+      type: str
+      returned: always
+    remedy:
+      description: The catalog's facts for the roles that act on the finding (releases held mail, queue phase, starts Postfix).
+      type: dict
+      returned: always
+    root_cause:
+      description: "The finding that explains this one, when one does."
+      type: str
+      returned: when explained
+    historical:
+      description: "True when every line predates a fix or the live check passes now."
+      type: bool
+      returned: when historical
 ids:
   description: The fault IDs found, sorted.
   returned: always
@@ -199,6 +261,19 @@ counts:
   description: Number of findings by class and by severity.
   returned: always
   type: dict
+  contains:
+    total:
+      description: "All findings."
+      type: int
+      returned: always
+    by_class:
+      description: "Findings per fix class."
+      type: dict
+      returned: always
+    by_severity:
+      description: "Findings per severity."
+      type: dict
+      returned: always
 postconf_n:
   description: Output of C(postconf -n) as a name/value mapping (for the report and for help requests).
   returned: when config is checked
@@ -207,6 +282,46 @@ queue:
   description: Counts per queue, total, MAILER-DAEMON count, top senders and reasons, qshape of the deferred queue.
   returned: when queue is checked
   type: dict
+  contains:
+    counts:
+      description: "Messages per queue (active, deferred, hold, incoming, maildrop, corrupt)."
+      type: dict
+      returned: always
+    total:
+      description: "Messages in all queues."
+      type: int
+      returned: always
+    mailer_daemon:
+      description: "Bounces (sender MAILER-DAEMON) in the queue."
+      type: int
+      returned: always
+    top_senders:
+      description: "The senders with the most queued messages."
+      type: list
+      elements: dict
+      returned: always
+    top_reasons:
+      description: "The most common deferral reasons."
+      type: list
+      elements: dict
+      returned: always
+    qshape:
+      description: "Deferred messages per destination domain and age bucket."
+      type: dict
+      returned: always
+    corrupt:
+      description: "Files in the corrupt queue."
+      type: list
+      elements: str
+      returned: always
+    not_held:
+      description: "Messages outside the hold queue."
+      type: int
+      returned: always
+    unparsable_lines:
+      description: "Lines of postqueue output that could not be read."
+      type: int
+      returned: always
 log:
   description: Files scanned (mode full/incremental/cached, bytes read), line and status counts,
     fault-looking lines and the share left unclassified with their most common shapes, and
@@ -218,15 +333,182 @@ log:
     fallback (a vacuumed journal or refused cursor makes a window scan, said in C(note)).
   returned: when log is checked
   type: dict
+  contains:
+    source:
+      description: "file or journal."
+      type: str
+      returned: always
+    source_reason:
+      description: "Why that source was read."
+      type: str
+      returned: always
+    files:
+      description: "Per file scanned, its mode (full, incremental, cached) and bytes read."
+      type: list
+      elements: dict
+      returned: always
+    journal:
+      description: "The journal scan's mode, cursor, identifiers and any fallback note."
+      type: dict
+      returned: when the journal is read
+    lines:
+      description: "Lines read in the window."
+      type: int
+      returned: always
+    bytes:
+      description: "Bytes read."
+      type: int
+      returned: always
+    skipped_old:
+      description: "Lines older than the window."
+      type: int
+      returned: always
+    window_seconds:
+      description: "The log window in seconds."
+      type: float
+      returned: always
+    status:
+      description: "Delivery status counts (sent, deferred, bounced...)."
+      type: dict
+      returned: always
+    faultish:
+      description: "Lines that look like a fault."
+      type: int
+      returned: always
+    inbound:
+      description: "Per fault ID, lines about clients that are policy or Internet noise (statistics)."
+      type: dict
+      returned: always
+    benign:
+      description: "Fault-looking lines explained as benign, per kind."
+      type: dict
+      returned: always
+    unclassified:
+      description: "Fault-looking lines no signature or benign kind claims."
+      type: int
+      returned: always
+    unclassified_share:
+      description: "unclassified / faultish."
+      type: float
+      returned: always
+    unclassified_top:
+      description: "The most common unclassified line shapes."
+      type: list
+      elements: dict
+      returned: always
 probes:
   description: Raw probe results (resolvers, master, listeners, TLS, tables, SASL, DNS records).
   returned: when probes are checked
   type: dict
+  contains:
+    mail_version:
+      description: "Postfix's mail_version."
+      type: str
+      returned: always
+    master:
+      description: "Whether master runs (pid, state)."
+      type: dict
+      returned: always
+    resolvers:
+      description: "Per nameserver of resolv.conf, whether it answers."
+      type: dict
+      returned: always
+    listening:
+      description: "The addresses and ports Postfix listens on."
+      type: dict
+      returned: always
+    inet_interfaces:
+      description: "The inet_interfaces in effect."
+      type: str
+      returned: always
+    inet_services:
+      description: "The inet services of master.cf."
+      type: list
+      elements: dict
+      returned: always
+    smtp_services:
+      description: "The smtpd services and their ports."
+      type: list
+      elements: dict
+      returned: always
+    port_holders:
+      description: "Who holds a Postfix port while master is down."
+      type: list
+      elements: dict
+      returned: always
+    tls:
+      description: "Certificate and key checks (readable, expiry, match)."
+      type: list
+      elements: dict
+      returned: always
+    tables:
+      description: "Each lookup table with its type, source and database state."
+      type: list
+      elements: dict
+      returned: always
+    sasl:
+      description: "The SASL backends and whether they answer."
+      type: list
+      elements: dict
+      returned: always
+    chroot:
+      description: "Missing or stale system files in the chroot."
+      type: dict
+      returned: always
+    dns:
+      description: "PTR, SPF, DMARC and MX records of the host's domains."
+      type: dict
+      returned: always
 bounces:
   description: Parsed bounce recipients (status, class, meaning, remote MTA reply).
   returned: when bounce is checked
   type: list
   elements: dict
+  contains:
+    recipient:
+      description: "The bounced recipient."
+      type: str
+      returned: always
+    status:
+      description: "The DSN status code (5.1.1)."
+      type: str
+      returned: always
+    class:
+      description: "permanent or temporary."
+      type: str
+      returned: always
+    meaning:
+      description: "What the status code means."
+      type: str
+      returned: always
+    action:
+      description: "The DSN action (failed, delayed)."
+      type: str
+      returned: always
+    outcome:
+      description: "What happened to the message."
+      type: str
+      returned: always
+    diagnostic:
+      description: "The remote MTA's reply."
+      type: str
+      returned: always
+    remote_mta:
+      description: "The MTA that refused."
+      type: str
+      returned: always
+    reason:
+      description: "The reason group the status belongs to."
+      type: str
+      returned: always
+    fault_id:
+      description: "The catalog ID this bounce points at, if any."
+      type: str
+      returned: always
+    source:
+      description: "The file or queue ID the bounce came from."
+      type: str
+      returned: always
 errors:
   description: Evidence that could not be gathered (the other checks still ran).
   returned: always
@@ -278,8 +560,8 @@ class Diagnosis:
         if rc != 0 or rc_x != 0:
             self.errors.append("postconf failed: %s" % (err_n or err_x).strip()[:300])
         explicit, self.params = pc.parse_n(out_n), pc.parse_n(out_x)
-        _, out_m, _ = self.pf.postconf("-M", check=False)
-        _, out_p, _ = self.pf.postconf("-P", check=False)
+        _unused, out_m, _unused = self.pf.postconf("-M", check=False)
+        _unused, out_p, _unused = self.pf.postconf("-P", check=False)
         # inline credentials (static:/inline: password maps) never leave the module; main.cf and
         # master.cf are read too, for names postconf does not know (a misspelt
         # smtp_sasl_pasword_maps is only in the file and in an "unused parameter" warning)
@@ -291,7 +573,7 @@ class Diagnosis:
             except safe_io.InputError as exc:
                 self.errors.append(str(exc))
         hide(self.m, secret_values(self.params, texts=(out_n, out_p, out_m, err_n, err_x, *files)))
-        _, out_types, _ = self.pf.postconf("-m", check=False)
+        _unused, out_types, _unused = self.pf.postconf("-m", check=False)
         self.services, self.overrides = pc.parse_M(out_m), pc.parse_P(out_p)
         self.map_types = set(out_types.split())
         unused, seen = [], set()
@@ -345,7 +627,7 @@ class Diagnosis:
             name, typ = key.rsplit("/", 1)
             if typ != "inet" or key in disabled or typ in disabled:
                 continue
-            host, _, port_part = name.rpartition(":")
+            host, _unused, port_part = name.rpartition(":")
             port = int(port_part) if port_part.isdigit() else SMTPD_PORTS.get(port_part)
             if port is None:
                 try:
@@ -371,7 +653,7 @@ class Diagnosis:
             if role == "smtpd" and self.param("smtpd_tls_security_level") in ("", "none") \
                     and self.param("smtpd_use_tls") != "yes":
                 continue
-            pair = hp.tls_pair(cert, key, lambda argv: self.m.run_command(argv), openssl)
+            pair = hp.tls_pair(cert, key, self.m.run_command, openssl)
             pair["role"] = role
             pairs.append(pair)
         level = self.param("smtp_tls_security_level")
@@ -455,8 +737,8 @@ class Diagnosis:
             rec = dict(txt=txt, mx=[dict(pref=p, host=h) for p, h in mx or []], rcode=rcode)
             # a failed lookup is its own evidence, never "record missing": no SPF/DMARC finding
             # and no proposed record rests on it
-            rec["lookup_failed"] = {q: str(rc) for q, v, rc in (("TXT", txt, rcode), ("_dmarc TXT", dmarc, dmarc_rcode),
-                                                                 ("MX", mx, mx_rcode)) if v is None}
+            asked = (("TXT", txt, rcode), ("_dmarc TXT", dmarc, dmarc_rcode), ("MX", mx, mx_rcode))
+            rec["lookup_failed"] = {q: str(rc) for q, v, rc in asked if v is None}
             if txt is not None:
                 rec["spf"] = [t for t in txt if t.lower().startswith("v=spf1")]
             if dmarc is not None:
@@ -484,10 +766,10 @@ class Diagnosis:
         res = Resolver(live, timeout=self.p["resolver_timeout"])
         targets = []
         for d in (queue.get("qshape", {}).get("domains") or [])[:3]:
-            mx, _ = res.lookup(d["domain"], "MX")
+            mx, _unused = res.lookup(d["domain"], "MX")
             hosts = [h for _p, h in sorted(mx or [])][:2] or [d["domain"]]
             for h in hosts:
-                addrs, _ = res.lookup(h, "A")
+                addrs, _unused = res.lookup(h, "A")
                 for a in (addrs or [])[:1]:
                     outcome, ms = hp.tcp_connect(a, 25, 5.0)
                     targets.append(dict(domain=d["domain"], host=h, address=a, outcome=_norm_outcome(outcome), ms=ms))
@@ -602,7 +884,7 @@ class Diagnosis:
                     sources.append("%s#%d" % (path, i))
                     records.extend(parsed["recipients"])
         for qid in (queue or {}).get("bounce_ids", []):
-            rc, out, _ = self.pf.run(["postcat", "-bh", "-q", qid], check=False)
+            rc, out, _unused = self.pf.run(["postcat", "-bh", "-q", qid], check=False)
             if rc == 0:
                 parsed = dsn_parse.parse_message(out)
                 if parsed["is_bounce"]:

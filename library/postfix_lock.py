@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: one run per host at a time (remediate, change window, queue actions).
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ description:
     C(flock) of a guard file, so two runs never both take it.
   - In check mode nothing is written; the result says whether the lock is free.
 version_added: "1.0.0"
-author: postfix-remedy
+author: postfix-remedy maintainers (@postfix-remedy)
 options:
   state:
     description: C(present) takes the lock, C(absent) releases it.
@@ -44,6 +46,17 @@ options:
     description: Seconds the lease lasts; past it, the lock counts as abandoned.
     type: int
     default: 7200
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: 'Check mode reports whether the lock would be taken or released and writes nothing.'
+  diff_mode:
+    support: none
+    details: "No diff: the lock file is the module's own record."
+  platform:
+    platforms: posix
 notes:
   - Supports check mode (nothing is written; RV(free) says whether the lock could be taken).
 """
@@ -69,10 +82,64 @@ lock:
   description: The lock as written (holder, token, started, expires, session).
   returned: when state is present
   type: dict
+  contains:
+    holder:
+      description: "Who holds it (user@controller and play)."
+      type: str
+      returned: always
+    token:
+      description: "The run's token (release with it)."
+      type: str
+      returned: always
+    started:
+      description: "When it was taken (UTC)."
+      type: str
+      returned: always
+    expires:
+      description: "Epoch at which the lease runs out."
+      type: float
+      returned: always
+    session:
+      description: "The sshd process above the holder (pid and start time)."
+      type: dict
+      returned: always
+    pid:
+      description: "The module process that took it."
+      type: int
+      returned: always
 took_over:
   description: The abandoned lock that was replaced (its holder and why it counted as gone).
   returned: when an abandoned lock was taken over
   type: dict
+  contains:
+    why:
+      description: "Why it counted as gone (session ended, lease ran out, damaged)."
+      type: str
+      returned: always
+    holder:
+      description: "Who holds it (user@controller and play)."
+      type: str
+      returned: always
+    token:
+      description: "The run's token (release with it)."
+      type: str
+      returned: always
+    started:
+      description: "When it was taken (UTC)."
+      type: str
+      returned: always
+    expires:
+      description: "Epoch at which the lease runs out."
+      type: float
+      returned: always
+    session:
+      description: "The sshd process above the holder (pid and start time)."
+      type: dict
+      returned: always
+    pid:
+      description: "The module process that took it."
+      type: int
+      returned: always
 waited:
   description: Seconds spent waiting for another run.
   returned: when state is present
@@ -111,7 +178,7 @@ def ssh_session():
     """The nearest sshd process above this one (the SSH session that runs the module): pid and
     start time, or None (podman exec, local connection)."""
     pid = os.getppid()
-    for _ in range(32):
+    for _unused in range(32):
         if pid <= 1:
             return None
         try:

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: inspect and act on the mail queue with one postsuper call per action.
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ description:
   - Returns the number of messages before and after, so a caller can prove that nothing outside
     the selection disappeared.
 version_added: "1.0.0"
-author: postfix-remedy
+author: postfix-remedy maintainers (@postfix-remedy)
 options:
   action:
     description: What to do with the selected messages.
@@ -93,6 +95,17 @@ options:
   config_dir:
     description: Postfix configuration directory (C(-c)), for multi-instance hosts.
     type: path
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: 'Check mode reports the selected messages and the counts an action would change, and acts on none.'
+  diff_mode:
+    support: none
+    details: 'No diff: the result lists the selected queue IDs instead.'
+  platform:
+    platforms: posix
 notes:
   - Supports check mode, which reports exactly which IDs would be touched and changes nothing.
   - Queue IDs of messages that leave the queue between listing and action (delivered meanwhile)
@@ -130,6 +143,31 @@ counts:
   type: dict
   returned: always
   sample: {maildrop: 0, incoming: 0, active: 2, deferred: 4187, hold: 0, corrupt: 0}
+  contains:
+    maildrop:
+      description: "Messages in maildrop."
+      type: int
+      returned: always
+    incoming:
+      description: "Messages in incoming."
+      type: int
+      returned: always
+    active:
+      description: "Messages in active."
+      type: int
+      returned: always
+    deferred:
+      description: "Messages in deferred."
+      type: int
+      returned: always
+    hold:
+      description: "Messages in hold."
+      type: int
+      returned: always
+    corrupt:
+      description: "Files in corrupt."
+      type: int
+      returned: always
 total_before:
   description: All messages before the action.
   type: int
@@ -142,6 +180,31 @@ counts_after:
   description: Messages per queue after the action.
   type: dict
   returned: always
+  contains:
+    maildrop:
+      description: "Messages in maildrop."
+      type: int
+      returned: always
+    incoming:
+      description: "Messages in incoming."
+      type: int
+      returned: always
+    active:
+      description: "Messages in active."
+      type: int
+      returned: always
+    deferred:
+      description: "Messages in deferred."
+      type: int
+      returned: always
+    hold:
+      description: "Messages in hold."
+      type: int
+      returned: always
+    corrupt:
+      description: "Files in corrupt."
+      type: int
+      returned: always
 selected_count:
   description: Number of selected messages.
   type: int
@@ -160,6 +223,32 @@ messages:
   type: list
   elements: dict
   returned: always
+  contains:
+    queue_id:
+      description: "The queue ID."
+      type: str
+      returned: always
+    queue_name:
+      description: "The queue it is in."
+      type: str
+      returned: always
+    arrival_time:
+      description: "Epoch of arrival."
+      type: int
+      returned: always
+    message_size:
+      description: "Size in bytes."
+      type: int
+      returned: always
+    sender:
+      description: "The envelope sender."
+      type: str
+      returned: always
+    recipients:
+      description: "Each recipient with its delay_reason."
+      type: list
+      elements: dict
+      returned: always
 qshape:
   description:
     - Domain x age table of I(qshape_queues), buckets in minutes as in qshape(1); the 20 biggest
@@ -168,6 +257,30 @@ qshape:
       C((other domains)) row and C(capped) is true, so totals stay exact and memory bounded.
   type: dict
   returned: always
+  contains:
+    buckets:
+      description: "The age buckets in minutes."
+      type: list
+      elements: int
+      returned: always
+    total:
+      description: "Messages per bucket over all domains."
+      type: list
+      elements: int
+      returned: always
+    domains:
+      description: "The biggest domains, each with its counts per bucket."
+      type: list
+      elements: dict
+      returned: always
+    more_domains:
+      description: "Domains not listed."
+      type: int
+      returned: always
+    capped:
+      description: "True when domains past 10,000 were summed in one row."
+      type: bool
+      returned: always
 affected:
   description: Number of messages postsuper reported as changed.
   type: int

@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: the fleet report, on the controller, from the per-host JSON of the other roles.
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ DOCUMENTATION = r"""
 module: postfix_report
 short_description: Build the fleet report model, JUnit XML and fleet.json from the per-host reports
 description:
-  - Reads the per-host files that M(postfix_diagnose) (through the postfix_diagnose role),
+  - Reads the per-host files that M(postfix_remedy.toolkit.postfix_diagnose) (through the postfix_diagnose role),
     the postfix_remediate role and the postfix_change_window role leave in a reports directory
     (C(HOST.json), C(HOST.remediation.json), C(HOST.change_window.json)).
   - Decides one state per host and finding (open, would_fix, fixed, rolled_back, not_fixed,
@@ -21,7 +23,7 @@ description:
   - The files it writes are the run's output, rewritten every run, not state of the fleet,
     so C(changed) is always false and a report never counts as a change in a play recap.
 version_added: "1.0.0"
-author: postfix-remedy
+author: postfix-remedy maintainers (@postfix-remedy)
 options:
   directory:
     description: The reports directory (created, mode 0700, when missing).
@@ -68,6 +70,17 @@ options:
     elements: str
     choices: [critical, high, medium, low, info]
     default: [critical, high, medium]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: 'Check mode renders nothing and writes nothing.'
+  diff_mode:
+    support: none
+    details: 'No diff: the report files are outputs.'
+  platform:
+    platforms: posix
 notes:
   - Supports check mode (nothing is written) and no diff.
 """
@@ -92,13 +105,108 @@ report:
       description: One view per host (status, findings with their state, queue, log, remediation record).
       type: list
       elements: dict
+      contains:
+        host:
+          description: "The inventory host name."
+          type: str
+          returned: always
+        status:
+          description: "The host's status in the report."
+          type: str
+          returned: always
+        findings:
+          description: "The host's findings, each with its state (fixed, open, would fix...)."
+          type: list
+          elements: dict
+          returned: always
+        queue:
+          description: "The host's queue summary."
+          type: dict
+          returned: always
+        log:
+          description: "The host's log summary."
+          type: dict
+          returned: always
+        remediation:
+          description: "The last remediation record, if any."
+          type: dict
+          returned: always
+        change_window:
+          description: "The change window record, if any."
+          type: dict
+          returned: always
     matrix:
       description: One row per fault ID found, one cell (state or null) per host in host_names order.
       type: list
       elements: dict
+      contains:
+        id:
+          description: "The fault ID."
+          type: str
+          returned: always
+        title:
+          description: "The catalog title."
+          type: str
+          returned: always
+        severity:
+          description: "The catalog severity."
+          type: str
+          returned: always
+        cells:
+          description: "The state on each host (null where not found)."
+          type: list
+          elements: str
+          returned: always
+        hosts:
+          description: "Hosts where the ID was found."
+          type: int
+          returned: always
     fleet:
       description: Counts by class, severity, state and host status; queue heat map, reasons, bounces, next steps.
       type: dict
+      contains:
+        hosts:
+          description: "Hosts in the report."
+          type: int
+          returned: always
+        findings:
+          description: "Findings over all hosts."
+          type: int
+          returned: always
+        by_class:
+          description: "Findings per fix class."
+          type: dict
+          returned: always
+        by_severity:
+          description: "Findings per severity."
+          type: dict
+          returned: always
+        by_state:
+          description: "Findings per state."
+          type: dict
+          returned: always
+        statuses:
+          description: "Hosts per status."
+          type: dict
+          returned: always
+        outside:
+          description: "Findings someone outside the box must act on, with who."
+          type: list
+          elements: dict
+          returned: always
+        queue:
+          description: "Fleet queue totals, heat map, top reasons and senders."
+          type: dict
+          returned: always
+        bounces:
+          description: "Bounce breakdown by status and reason."
+          type: dict
+          returned: always
+        next_steps:
+          description: "What to do next, in order."
+          type: list
+          elements: str
+          returned: always
 summary:
   description: One line per host, then the next steps, for the end of a run.
   returned: always
@@ -119,16 +227,18 @@ failed_hosts:
 import json
 import os
 
+from ansible.module_utils.basic import missing_required_lib
+
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import safe_io
     from ansible.module_utils.report_junit import to_xml
     from ansible.module_utils.report_model import build, summary_lines
-    from ansible.module_utils.report_render import render
+    from ansible.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_junit import to_xml
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_model import build, summary_lines
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import render
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 
 
 def _write(path, text):
@@ -153,6 +263,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    if not HAS_JINJA2 and (module.params["html_template"] or module.params["markdown_template"]):
+        module.fail_json(msg=missing_required_lib("jinja2"), exception=str(JINJA2_ERROR))
     p = module.params
     for key in ("html_template", "markdown_template"):
         if p[key]:

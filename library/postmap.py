@@ -1,4 +1,6 @@
 #!/usr/bin/python
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: keep lookup tables and their indexes in step, rebuilding only when needed.
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ description:
     rebuild in the same call, set owner, group and mode of source and index, and look keys up
     with C(postmap -q) to prove the table answers.
 version_added: "1.0.0"
-author: postfix-remedy
+author: postfix-remedy maintainers (@postfix-remedy)
 options:
   path:
     description: Source file of the table, e.g. C(/etc/postfix/virtual) or C(/etc/aliases).
@@ -67,6 +69,16 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: 'Check mode reports whether the table would be rebuilt and writes nothing.'
+  diff_mode:
+    support: full
+    details: 'The source text before and after (a count of entries for secret tables).'
+  platform:
+    platforms: posix
 notes:
   - Supports check mode and diff mode. In check mode C(query) reads the current index.
   - I(owner), I(group) and I(mode) apply to the source and to every index file.

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A user's regular expression, evaluated under a time bound.
 
 Python's re is a backtracking engine: `/(a+)+$/` against a sender the attacker chose
@@ -76,7 +78,7 @@ class BoundedRegex:
             self._start()
         data = text.encode("utf-8", "surrogateescape")
         os.write(self.req, _LEN.pack(len(data)) + data)
-        ready, _, _ = select.select([self.rep], [], [], self.seconds)
+        ready, _unused, _unused = select.select([self.rep], [], [], self.seconds)
         if not ready:
             self.close()
             raise PatternTimeout("pattern %s took more than %g s on %r...: it backtracks catastrophically; "

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A minimal stdlib DNS client over UDP: enough to tell a live resolver from a dead one and to
 read MX, A, PTR and TXT records through the host's own resolver.
 
@@ -52,7 +54,7 @@ def _read_name(msg, off, depth=0):
             if off + 1 >= len(msg):
                 raise DNSError("truncated pointer")
             ptr = ((n & 0x3F) << 8) | msg[off + 1]
-            name, _ = _read_name(msg, ptr, depth + 1)
+            name, _unused = _read_name(msg, ptr, depth + 1)
             labels.append(name)
             return ".".join(x for x in labels if x), off + 2
         if n == 0:
@@ -75,12 +77,12 @@ def parse_full(msg, qid):
     if rid != qid:
         raise DNSError("response id mismatch")
     off = 12
-    for _ in range(qd):
-        _, off = _read_name(msg, off)
+    for _unused in range(qd):
+        _unused, off = _read_name(msg, off)
         off += 4
     answers = []
-    for _ in range(an):
-        _, off = _read_name(msg, off)
+    for _unused in range(an):
+        _unused, off = _read_name(msg, off)
         if off + 10 > len(msg):
             raise DNSError("truncated answer")
         rtype, _cls, _ttl, rdlen = struct.unpack("!HHIH", msg[off:off + 10])
@@ -180,7 +182,7 @@ def parse_resolv_conf(text):
             servers.append(addr)
         elif parts and parts[0] == "options":
             for opt in parts[1:]:
-                k, _, v = opt.partition(":")
+                k, _unused, v = opt.partition(":")
                 options[k] = v or True
     return servers, options
 

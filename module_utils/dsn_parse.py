@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Delivery status notifications: RFC 3464 reports and Postfix's own bounce text.
 
 Returns one record per failed recipient: status code, class (temporary/permanent), the meaning
@@ -166,7 +168,7 @@ def _dsn_groups(part):
             if line[:1] in (" ", "\t") and key:
                 fields[key] += " " + line.strip()
             elif ":" in line:
-                key, _, val = line.partition(":")
+                key, _unused, val = line.partition(":")
                 key = key.strip().lower()
                 fields[key] = val.strip()
         if fields:

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fault catalog as data: one entry per ID of ../shared/FAULTS.md.
 
 IDs are the public contract (findings, tags, report rows, remediation switches). Each entry

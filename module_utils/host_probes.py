@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Live checks on the managed host: resolvers, listeners, master process, TLS files, tables,
 SASL sockets, outbound SMTP reachability. Pure functions over the file system and sockets;
 commands (openssl) go through the `run` callable the module passes in (run_command, argv lists).
@@ -17,6 +19,11 @@ from . import dns_probe, safe_io
 from . import postfix_maps as pm
 
 MAP_REF = re.compile(r"(?<![\w/])(?:proxy:)?([a-z][a-z0-9]*):(/[^\s,]+)")
+
+
+# master.cf service types and Postfix's own transports: not map types.
+MASTER_TRANSPORTS = ("inet", "unix", "pass", "fifo", "local", "smtp", "lmtp", "relay", "virtual", "error", "retry",
+                     "discard", "pipe")
 
 
 # ------------------------------------------------------------------ resolvers
@@ -120,12 +127,12 @@ def port_holders(ports, proc_root="/proc"):
     /proc/net/tcp{,6} and /proc/*/fd. A socket whose owner cannot be seen has pid None."""
     ports = set(ports)
     found = [(port, addr, inode) for port, addr, inode in listening_sockets(proc_root) if port in ports]
-    owners = _socket_owners({inode for _, _, inode in found}, proc_root)
+    owners = _socket_owners({inode for _unused, _unused, inode in found}, proc_root)
     out = []
     for port, addr, inode in found:
         for pid in owners.get(inode) or [None]:
-            out.append(dict(port=port, address=addr, **(_process(pid, proc_root) if pid else
-                                                         dict(pid=None, program=None, cmdline=None))))
+            who = _process(pid, proc_root) if pid else dict(pid=None, program=None, cmdline=None)
+            out.append(dict(port=port, address=addr, **who))
     return sorted(out, key=lambda h: (h["port"], h["address"], h["pid"] or 0))
 
 
@@ -264,7 +271,7 @@ def tls_pair(cert, key, run, openssl, now=None):
     if out["not_after"] is not None:
         out["days_left"] = int((out["not_after"] - now) // 86400)
     if key and out["key"] and out["key"]["exists"]:
-        rc1, pub_cert, _ = run([openssl, "x509", "-noout", "-pubkey", "-in", cert])
+        rc1, pub_cert, _unused = run([openssl, "x509", "-noout", "-pubkey", "-in", cert])
         rc2, pub_key, se2 = run([openssl, "pkey", "-pubout", "-in", key])
         if rc1 == 0 and rc2 == 0:
             out["key_matches"] = pub_cert.strip() == pub_key.strip()
@@ -280,8 +287,7 @@ def table_refs(values):
     for value in values:
         for m in MAP_REF.finditer(value or ""):
             ref = (m.group(1), m.group(2))
-            if ref not in seen and m.group(1) not in ("inet", "unix", "pass", "fifo", "local", "smtp", "lmtp",
-                                                          "relay", "virtual", "error", "retry", "discard", "pipe"):
+            if ref not in seen and m.group(1) not in MASTER_TRANSPORTS:
                 seen.add(ref)
                 out.append(ref)
     return out

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Postfix's log from the systemd journal, scanned with the same signatures as a log file.
 
 journalctl (argv only) prints the entries in `short-iso` form, which is a syslog line with an
@@ -117,7 +119,7 @@ class Journal:
 
     def oldest(self, matches):
         """Cursor of the oldest matching entry, or None when there is none."""
-        out, _, _ = self._run(self.argv("-o", "json", "--quiet", *matches), limit=65536)
+        out, _unused, _unused = self._run(self.argv("-o", "json", "--quiet", *matches), limit=65536)
         try:
             return json.loads(out.split(b"\n", 1)[0].decode("utf-8", "replace")).get("__CURSOR")
         except (ValueError, AttributeError):
@@ -189,14 +191,14 @@ def scan(journal, state=None, since=None, window=None, masked=True, now=None):
     now = time.time() if now is None else now
     since = now - window if since is None and window else since
     matches = journal.matches()
-    info = {"source": "journal", "directory": journal.directory, "identifiers": [m.split("=", 1)[1] for m in matches
-                                                                                if m.startswith("SYSLOG_IDENTIFIER=")]}
+    identifiers = [m.split("=", 1)[1] for m in matches if m.startswith("SYSLOG_IDENTIFIER=")]
+    info = {"source": "journal", "directory": journal.directory, "identifiers": identifiers}
     state = state or {}
     cursor, notes = None, []
     reuse = (state.get("cursor") and state.get("masked") == masked and state.get("directory") == journal.directory
              and isinstance(state.get("agg"), dict))
     if reuse and window and state.get("window_start", 0) < since - window / 7.0:
-        reuse, _ = False, notes.append("the kept counts reached past the window; read the window again")
+        reuse, _unused = False, notes.append("the kept counts reached past the window; read the window again")
     if reuse:
         if vacuumed_since(journal.oldest(matches), state["cursor"]):
             reuse = False

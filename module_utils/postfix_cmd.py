@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run Postfix commands from modules: argv lists only, one place for `-c`.
 
 Shared by every postfix-remedy module. Nothing here builds a shell string.
@@ -144,7 +146,7 @@ def run_tty(argv, timeout=120):
         if left <= 0:
             os.kill(pid, 9)
             break
-        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        ready, _unused, _unused = select.select([fd], [], [], min(left, 1.0))
         if ready:
             try:
                 data = os.read(fd, 65536)
@@ -154,7 +156,7 @@ def run_tty(argv, timeout=120):
                 break
             chunks.append(data)
     os.close(fd)
-    _, status = os.waitpid(pid, 0)
+    _unused, status = os.waitpid(pid, 0)
     rc = os.waitstatus_to_exitcode(status)
     return rc, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
 

@@ -1,9 +1,12 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure helpers for main.cf / master.cf values: parsing, lists, validation.
 
 No Postfix calls here; the modules feed in what `postconf` printed.
 """
 from __future__ import annotations
 
+import math
 import re
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -71,7 +74,7 @@ def render_value(value, name="value"):
         raise ValueError_("%s is a mapping: give a string, number, boolean or list" % name)
     if value is None:
         return ""
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         raise ValueError_("%s is not a number" % name)
     return str(value).strip()
 

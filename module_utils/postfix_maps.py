@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Lookup-table helpers: index file names, staleness, and source-file entry edits."""
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ def _key_of(line, aliases):
     if not stripped or stripped.startswith("#") or line[:1].isspace():
         return None
     if aliases:
-        key, sep, _ = stripped.partition(":")
+        key, sep, _unused = stripped.partition(":")
         return key.strip() if sep else None
     return stripped.split(None, 1)[0]
 

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Mail queue helpers: streamed `postqueue -j`, selection, qshape, queue-file lookup.
 
 `postqueue -j` is read line by line from a pipe (AnsibleModule.run_command buffers the whole
@@ -348,7 +350,9 @@ class Summary:
                     self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     def result(self, top=10):
-        rank = lambda d: sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:top]  # noqa: E731
+        def rank(d):
+            return sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+
         return dict(counts=self.counts, total=self.total, not_held=self.active, mailer_daemon=self.mailer_daemon,
                     top_senders=[dict(sender=s, count=n) for s, n in rank(self.senders)],
                     top_reasons=[dict(reason=r, count=n) for r, n in rank(self.reasons)],

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the report templates with Jinja2 directly: autoescaping on for HTML (every value that
 came from a host, a log line or a bounce is escaped), a sandbox for both, no Ansible filters.
 
@@ -9,8 +11,12 @@ from __future__ import annotations
 import json
 import os
 
-from jinja2 import FileSystemLoader, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
+try:  # the report runs on the controller, where Ansible itself brings Jinja2
+    from jinja2 import FileSystemLoader, select_autoescape
+    from jinja2.sandbox import SandboxedEnvironment
+    HAS_JINJA2, JINJA2_ERROR = True, None
+except ImportError as exc:  # pragma: no cover - a target without Jinja2 (the report module fails clearly)
+    HAS_JINJA2, JINJA2_ERROR = False, exc
 
 
 def _pretty(value):

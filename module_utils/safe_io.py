@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Files and results that survive careless input: bytes in, bytes out, and nothing that hangs.
 
 Every module that reads or writes a user's file goes through here:
@@ -284,7 +286,6 @@ def oserror_text(exc):
     if isinstance(exc, OSError) and exc.errno:
         return "%s%s" % (os.strerror(exc.errno), (": %s" % exc.filename) if exc.filename else "")
     return str(exc)
-
 
 
 def resolve_file_args(params, current_mode=None):

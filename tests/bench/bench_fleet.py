@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fleet: diagnose.yml and a no-op remediate.yml on 1, 5, 10 and 20 lab hosts (make lab), as an
 admin runs them (ansible-playbook, the lab inventory, reports to a scratch directory).
 

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The catalog and the places that act on it agree (a new fault ID cannot be half added)."""
 from __future__ import annotations
 

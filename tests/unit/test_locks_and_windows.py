@@ -1,5 +1,7 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Issue 19 on the host side: the run lock (postfix_lock) and the change window's helper
-(roles/postfix_change_window/files/postfix-remedy-window), run as Ansible and the dead-man switch
+(roles/postfix_change_window/files/postfix-remedy-window.py), run as Ansible and the dead-man switch
 run them."""
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_direct
 
-HELPER = ROOT / "roles" / "postfix_change_window" / "files" / "postfix-remedy-window"
+HELPER = ROOT / "roles" / "postfix_change_window" / "files" / "postfix-remedy-window.py"
 
 
 def lock(tmp_path, **kw):

@@ -1,3 +1,5 @@
+# Copyright: (c) 2026, postfix-remedy maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every module's DOCUMENTATION matches its argument_spec, and ansible-doc renders it."""
 from __future__ import annotations
 
@@ -71,3 +73,38 @@ def test_ansible_doc_renders(name):
     out = subprocess.run([exe, "-M", str(ROOT / "library"), name], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "OPTIONS" in out.stdout and "EXAMPLES" in out.stdout and "RETURN VALUES" in out.stdout
+
+
+# Maps keyed by names the caller chose (parameters, services, table keys): no fixed keys to list.
+FREE_FORM = {("postconf", "values"), ("postconf", "settings"), ("postconf", "services"), ("postmap", "query"),
+             ("postfix_diagnose", "postconf_n")}
+AUTHOR = r"^[^()]+ \(@[A-Za-z0-9-]+\)$"  # ansible-test's format: Name (@github-handle)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_collection_documentation_conventions(name):
+    """What ansible-test validate-modules expects of a collection module, checked in the fast loop
+    too: author format, an attributes block (check_mode, diff_mode, platform) and `contains`
+    for every nested return value that has fixed keys."""
+    import re
+
+    mod = _load(name)
+    doc = yaml.safe_load(mod.DOCUMENTATION)
+    authors = doc["author"] if isinstance(doc["author"], list) else [doc["author"]]
+    assert all(re.match(AUTHOR, a) for a in authors), authors
+    assert {"check_mode", "diff_mode", "platform"} <= set(doc.get("attributes", {})), name
+    assert all(doc["attributes"][a]["support"] in ("full", "partial", "none", "N/A")
+               for a in ("check_mode", "diff_mode")), doc["attributes"]
+    missing = []
+
+    def walk(entries, path):
+        for key, entry in (entries or {}).items():
+            nested = entry.get("type") == "dict" or (entry.get("type") == "list" and entry.get("elements") == "dict")
+            if nested and "contains" not in entry and (name, path + key) not in FREE_FORM and path:
+                continue  # second-level detail dicts are described in words
+            if nested and "contains" not in entry and (name, path + key) not in FREE_FORM:
+                missing.append(path + key)
+            walk(entry.get("contains"), path + key + ".")
+
+    walk(yaml.safe_load(mod.RETURN), "")
+    assert missing == [], "%s: nested return values without contains: %s" % (name, missing)
