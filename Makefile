@@ -29,7 +29,7 @@ APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix
 	chromium poppler-utils fonts-dejavu-core pflogsumm time \
 	systemd-journal-remote openssh-client sudo
 
-.PHONY: collection consumer sanity fault help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
+.PHONY: collection sanity docs fault help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
 
 help:
 	@echo "make test      install everything, lint, unit tests, Molecule scenarios ($(SCENARIOS)),"
@@ -105,12 +105,16 @@ matrix: setup
 test: setup lint unit molecule matrix
 	@echo "make test: all green"
 
+# docs/faults.md from the catalog (tests/unit/test_docs.py fails when it is stale).
+docs:
+	$(PYTHON) docs/render_faults.py > docs/faults.md
+
 # The collection postfix_remedy.toolkit (galaxy.yml): library/ and module_utils/ staged as
 # plugins/modules and plugins/module_utils, built into dist/.
 STAGE := $(CURDIR)/.cache/collection/ansible_collections/postfix_remedy/toolkit
 collection: venv
 	rm -rf $(CURDIR)/.cache/collection dist && mkdir -p $(STAGE)/plugins dist
-	cp -a galaxy.yml README.md COPYING meta playbooks roles $(STAGE)/
+	cp -a galaxy.yml README.md CHANGELOG.md COPYING meta playbooks roles docs $(STAGE)/
 	cp -a library $(STAGE)/plugins/modules
 	cp -a module_utils $(STAGE)/plugins/module_utils
 	rm -rf $(STAGE)/roles/lab_* $(STAGE)/playbooks/lab.yml $(STAGE)/playbooks/demo.yml  # the lab stays here

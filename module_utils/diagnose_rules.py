@@ -14,6 +14,7 @@ import difflib
 import ipaddress
 import re
 
+from . import fault_catalog as cat
 from . import postfix_conf as pc
 from .fault_catalog import make_finding
 from .postfix_cmd import CHROOT_SYNC_RE
@@ -433,8 +434,7 @@ def _in_nets(ip, nets):
 
 # Log IDs that every healthy server logs now and then; reported from log_min_count lines in the window.
 MAX_EVIDENCE_SAMPLES = 5
-SPORADIC = frozenset(("sasl.auth_failed", "sasl.lost_after_auth", "sasl.dovecot_socket", "timeout.end_of_data",
-                      "smtp.illegal_address"))
+SPORADIC = frozenset(cat.ids_with("sporadic"))
 
 
 def log_findings(agg, opts):
@@ -501,16 +501,7 @@ def log_findings(agg, opts):
 
 
 # What an inbound match from an internal client means, when it is a finding at all (issue 17):
-# the class to give it and the one-line summary. Internet clients are policy or noise.
-INBOUND_MEANS = {
-    "rbl.listed": ("advisory", "our RBL rejects %d line(s) from internal client(s): exempt them, keep the list"),
-    "tls.wrong_version": ("advisory", "%d TLS handshake failure(s) of internal client(s): upgrade the client"),
-    "timeout.end_of_data": ("advisory", "%d end-of-message timeout(s) of internal client(s) (a content filter's "
-                                        "re-injection?): fix at the filter or its smtpd service, not smtp_*"),
-    "delivery.unknown_user": (None, "%d unknown-recipient reject(s) for internal client(s)"),
-    "auth.dkim_fail": ("advisory", "%d DKIM failure(s) on mail from internal client(s): check our signer"),
-    "auth.spf_permerror": ("advisory", "%d SPF error(s) on mail from internal client(s)"),
-}
+# the catalog's inbound_finding (class, one-line summary). Internet clients are policy or noise.
 
 
 PEER_PERSISTENT = 10  # refusals of one remote destination before it is more than a peer's bad day
@@ -544,9 +535,10 @@ def inbound_findings(agg, nets, min_count):
         ips = rec.get("groups", {}).get("ip", {})
         internal = {ip: n for ip, n in ips.items() if ip in users or (_in_nets(ip, nets) if nets else _private(ip))}
         n = sum(internal.values())
-        if not internal or (fid in SPORADIC and n < min_count) or fid not in INBOUND_MEANS:
+        means = cat.CATALOG[fid]["inbound_finding"] if fid in cat.CATALOG else None
+        if not internal or (fid in SPORADIC and n < min_count) or not means:
             continue
-        cls, text = INBOUND_MEANS[fid]
+        cls, text = means
         ev = dict(count=n, first=_iso(rec["first"]), last=_iso(rec["last"]), internal_clients=_top(internal),
                   authenticated_clients=sorted(ip for ip in internal if ip in users),
                   samples=[x for x in rec["samples"] if any(ip in x for ip in internal)][:MAX_EVIDENCE_SAMPLES]
@@ -593,14 +585,9 @@ def bounce_findings(records, sources):
 
 
 # ------------------------------------------------------------------ log vs live state
-# Log IDs that a live check also decides. When that check ran and found nothing, the log lines
-# are history (a fault fixed since, still inside the log window): reported, never "fixed" again.
-LIVE_CHECK = {
-    "maps.stale_db": "probes", "maps.missing_db": "probes", "maps.db_permission": "probes",
-    "maps.unsupported_type": "probes", "tls.cert_unreadable": "probes", "service.hostname_invalid": "config",
-    "config.unused_parameter": "config", "sasl.saslauthd_down": "no_sasl", "sasl.dovecot_socket": "no_sasl",
-    "service.chroot_incomplete": "probes",
-}
+# Log IDs that a live check also decides (the catalog's live_check). When that check ran and found
+# nothing, the log lines are history (a fault fixed since, still inside the log window): reported,
+# never "fixed" again.
 
 
 def merge_log(existing, log_found, live_checks, fixed_at=None):
@@ -615,7 +602,7 @@ def merge_log(existing, log_found, live_checks, fixed_at=None):
             continue
         fixed = (fixed_at or {}).get(f["id"])
         last = _epoch(f["evidence"].get("last"))
-        if LIVE_CHECK.get(f["id"]) in live_checks:
+        if cat.CATALOG[f["id"]]["live_check"] in live_checks:
             _historical(f, "the live check passes now (logged before a fix?)")
         elif fixed and last is not None and last <= fixed:
             _historical(f, "every line predates the fix applied at %s" % _iso(fixed))
@@ -637,25 +624,20 @@ def _epoch(iso):
 
 
 # ------------------------------------------------------------------ correlation
-SYMPTOMS_OF_DNS = ("dns.mx_connect_timeout", "dns.name_service_error", "timeout.end_of_data", "timeout.mx_rotation",
-                   "queue.deferred_backlog")
-
 
 def correlate(findings):
-    """Mark symptoms explained by a root cause; order findings by severity then ID."""
-    ids = {f["id"] for f in findings}
-    if "dns.resolver_dead" in ids:
-        explained = sorted(i for i in ids if i in SYMPTOMS_OF_DNS)
-        for f in findings:
-            if f["id"] in explained:
-                f["root_cause"] = "dns.resolver_dead"
-            if f["id"] == "dns.resolver_dead" and explained:
-                f["explains"] = explained
-                f["summary"] += "; this explains %s" % ", ".join(explained)
-    if "queue.write_error" in ids:
-        for f in findings:
-            if f["id"] in ("queue.size_limit",):
-                f["root_cause"] = "queue.write_error"
-    order = {s: i for i, s in enumerate(("critical", "high", "medium", "low", "info"))}
+    """Mark symptoms explained by a root cause found too (the catalog's explained_by); order
+    findings by severity then ID."""
+    by_id = {f["id"]: f for f in findings}
+    explains = {}
+    for f in findings:
+        root = next((r for r in cat.CATALOG[f["id"]]["explained_by"] if r in by_id), None)
+        if root:
+            f["root_cause"] = root
+            explains.setdefault(root, set()).add(f["id"])
+    for root, symptoms in sorted(explains.items()):
+        by_id[root]["explains"] = sorted(symptoms)
+        by_id[root]["summary"] += "; this explains %s" % ", ".join(sorted(symptoms))
+    order = {s: i for i, s in enumerate(cat.SEVERITIES)}
     findings.sort(key=lambda f: (order.get(f["severity"], 9), f["id"]))
     return findings

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fault catalog as data: one entry per ID of ../shared/FAULTS.md.
+"""The fault catalog as data: one entry per fault ID, every fact about it in that entry.
 
 IDs are the public contract (findings, tags, report rows, remediation switches). Each entry
 gives the fix class, a default severity, the cause in plain words and the documented fix steps.
@@ -12,8 +12,59 @@ AUTO, OPT_IN, ADVISORY = "auto", "opt-in", "advisory"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
-def _e(cls, severity, title, cause, steps, seeds):
-    return dict(cls=cls, severity=severity, title=title, cause=cause, steps=list(steps), seeds=seeds)
+# Where each log ID's lines come from, and what a match means (issue 17). Postfix daemons are
+# named without their syslog prefix (postfix/smtpd, postfix-out/smtp and
+# postfix/submission/smtpd all give "smtpd"); other programs by their syslog tag.
+#   programs: who may write a line of this ID; a line of another program does not count.
+#             "postfix" = any Postfix daemon (the default for every ID not listed here).
+#   inbound:  what a line written by a server for a client (smtpd, postscreen) means:
+#             "fault"    - a fault of ours either way (the default);
+#             "internal" - policy working or Internet noise, a statistic, unless the client is in
+#                          our internal networks (then a finding).
+INBOUND_DAEMONS = ("smtpd", "postscreen", "tlsproxy", "dnsblog")
+OUTBOUND_DAEMONS = ("smtp", "lmtp")
+DELIVERY_DAEMONS = ("local", "virtual", "pipe")
+# Programs that check incoming mail (milters, content filters, policy daemons): their lines are
+# about mail others sent us, so they count as inbound.
+CONTENT_CHECKERS = ("opendkim", "opendmarc", "amavis", "amavisd", "rspamd", "spamd", "policyd-spf", "policy-spf",
+                    "postfix-policyd-spf-python", "postgrey")
+
+
+# Every per-ID fact beside class, severity, title, cause and steps, with its default. Roles, rules and
+# the report read these (through the findings or this module); no other place lists fault IDs.
+FACTS = dict(
+    # log: who may write a line of this ID and what a server-side (inbound) line means; see above.
+    log=None,
+    # inbound_finding: (class or None, summary %d) when an inbound line of an internal client is a finding.
+    inbound_finding=None,
+    # sporadic: every healthy server logs it now and then; a finding only from log_min_count lines.
+    sporadic=False,
+    # live_check: the probe group that also decides it (probes, config, no_sasl); when that check ran
+    # and passed, log lines of this ID are history.
+    live_check=None,
+    # explained_by: root-cause IDs; when one is found too, this finding is its symptom.
+    explained_by=(),
+    # outside: who has to act when the fix is not on this box (the report's "needs someone outside").
+    outside=None,
+    # releases_mail: its fix lets deferred mail go out again (the remediation flushes the queue).
+    releases_mail=False,
+    # phase: when the remediation applies the fix: "config" (before the reload/restart) or "queue"
+    # (after Postfix is up again).
+    phase="config",
+    # starts_postfix: the fix is to start a stopped Postfix.
+    starts_postfix=False,
+    # verify_gone: the second diagnosis must not show it again (false: it drains over time).
+    verify_gone=True,
+    # opt_in: the data an operator gives in postfix_remediate_opt_in[ID]: name -> (type, required, meaning).
+    opt_in=None,
+)
+
+
+def _e(cls, severity, title, cause, steps, seeds, **facts):
+    unknown = set(facts) - set(FACTS)
+    assert not unknown, unknown  # a typo in a fact name must not pass silently
+    return dict(dict(FACTS, **facts), cls=cls, severity=severity, title=title, cause=cause, steps=list(steps),
+                seeds=seeds)
 
 
 CATALOG = {
@@ -24,100 +75,139 @@ CATALOG = {
         ["Remove the nameservers that do not answer from /etc/resolv.conf (never leave none).",
          "Copy /etc/resolv.conf to $queue_directory/etc/resolv.conf for chrooted services.",
          "Restart Postfix: postfix check && postfix stop && postfix start",
-         "Flush the deferred mail: postqueue -f"], "000, 004"),
+         "Flush the deferred mail: postqueue -f"], "000, 004",
+        releases_mail=True),
     "dns.name_service_error": _e(
         ADVISORY, "medium", "DNS lookups for destination domains fail",
         "The domain has no MX/A record, or the local resolver is broken.",
         ["If a local resolver is dead, fix dns.resolver_dead first.",
-         "Otherwise check the domain: dig MX DOMAIN; dig A DOMAIN"], "000, 001"),
+         "Otherwise check the domain: dig MX DOMAIN; dig A DOMAIN"], "000, 001",
+        outside="the destination domain's DNS administrator",
+        explained_by=("dns.resolver_dead",)),
     "dns.mx_connect_timeout": _e(
         ADVISORY, "high", "Connections to MX hosts or relays time out",
         "The MX or relay is unreachable: firewall, routing or port 25 blocked (or a slow resolver, 004).",
         ["Compare the destinations below: which relays time out and which do not.",
          "From this host: nc -zv HOST 25 (or telnet HOST 25) for each one.",
-         "Check dns.resolver_dead first: a dead resolver makes connections look like timeouts."], "000, 002, 004"),
+         "Check dns.resolver_dead first: a dead resolver makes connections look like timeouts."], "000, 002, 004",
+        outside='the network team or the remote mail administrator',
+        explained_by=("dns.resolver_dead",)),
     "dns.ptr_mismatch": _e(
         ADVISORY, "low", "Reverse DNS of the outbound address does not match myhostname",
         "No PTR record, or a PTR that does not name this host; it hurts deliverability.",
-        ["Ask the owner of the address block to publish the PTR shown below."], "000, 001"),
+        ["Ask the owner of the address block to publish the PTR shown below."], "000, 001",
+        outside='the owner of the IP address block (PTR record)'),
     "net.connection_refused": _e(
         AUTO, "high", "SMTP connections are refused",
         "Locally: Postfix is not listening (service down or inet_interfaces). Remotely: the peer's "
         "firewall or service refuses.",
         ["Local: postfix check && postfix start; check inet_interfaces and the smtp/submission services in master.cf.",
-         "Remote: report the destinations below to their administrators."], "000, 001"),
+         "Remote: report the destinations below to their administrators."], "000, 001",
+        starts_postfix=True),
     "net.port25_blocked": _e(
         ADVISORY, "high", "Outbound port 25 seems blocked",
         "DNS works but no MX answers on port 25: the ISP or cloud provider blocks outbound SMTP.",
-        ["Ask the provider to open port 25, or send through a relayhost on port 587 with SASL."], "001"),
+        ["Ask the provider to open port 25, or send through a relayhost on port 587 with SASL."], "001",
+        outside='the ISP or cloud provider'),
     "tls.wrong_version": _e(
         OPT_IN, "medium", "TLS handshakes fail on protocol version",
         "Our SMTP client and a peer share no protocol version (TLSv1.0/1.1), or internal clients "
         "cannot talk to our server. Internet clients failing the handshake are noise (scanners).",
         ["Outbound: set smtp_tls_protocols to the operator's target (default >=TLSv1.2).",
-         "Internal clients: upgrade the client; do not lower smtpd_tls_protocols for the Internet."], "000"),
+         "Internal clients: upgrade the client; do not lower smtpd_tls_protocols for the Internet."], "000",
+        log=dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
+                 means="outbound: our client and a peer share no TLS version; inbound: a client's handshake"),
+        inbound_finding=('advisory', '%d TLS handshake failure(s) of internal client(s): upgrade the client'),
+        opt_in={'protocols': ('str', False, 'smtp_tls_protocols to set (default >=TLSv1.2)')}),
     "tls.untrusted_issuer": _e(
         AUTO, "medium", "Peer certificates cannot be verified (untrusted issuer)",
         "Missing intermediate or root certificate, or a stale CA store.",
         ["apt-get install ca-certificates / dnf install ca-certificates; update-ca-certificates",
          "Point smtp_tls_CAfile at the system bundle (/etc/ssl/certs/ca-certificates.crt or "
-         "/etc/pki/tls/certs/ca-bundle.crt), or add the missing intermediate."], "000, 001, 004"),
+         "/etc/pki/tls/certs/ca-bundle.crt), or add the missing intermediate."], "000, 001, 004",
+        releases_mail=True),
     "tls.cert_unreadable": _e(
         AUTO, "high", "The TLS key or certificate cannot be used",
         "The key or certificate file is missing, or has the wrong owner or mode.",
         ["Key: chown root:root KEY; chmod 0600 KEY. Certificate: readable (0644).",
-         "A missing file must be restored or reissued (not automated)."], "000, 001"),
+         "A missing file must be restored or reissued (not automated)."], "000, 001",
+        live_check='probes'),
     "tls.cert_expiry": _e(
         ADVISORY, "high", "The TLS certificate expires soon, has expired, or does not match its key",
         "The certificate was not renewed (or the key belongs to another certificate).",
         ["Renew the certificate (e.g. certbot renew) and reload Postfix: postfix reload",
-         "Check: openssl x509 -enddate -noout -in CERT"], "001"),
+         "Check: openssl x509 -enddate -noout -in CERT"], "001",
+        outside="whoever issues this host's certificate"),
     "tls.delivery_handshake": _e(
         OPT_IN, "medium", "Outbound TLS handshakes fail while TLS is mandatory",
         "The remote TLS stack is incompatible and smtp_tls_security_level requires encryption.",
-        ["Set smtp_tls_security_level = may, or add a per-destination policy in smtp_tls_policy_maps."], "000"),
+        ["Set smtp_tls_security_level = may, or add a per-destination policy in smtp_tls_policy_maps."], "000",
+        releases_mail=True,
+        opt_in={'level': ('str', False, 'smtp_tls_security_level to set (default may)')}),
     "auth.spf_permerror": _e(
         ADVISORY, "medium", "SPF record missing or invalid",
         "The domain publishes no valid SPF record.",
-        ["Publish a TXT record like: v=spf1 ip4:<outbound IPs> -all"], "000, 001"),
+        ["Publish a TXT record like: v=spf1 ip4:<outbound IPs> -all"], "000, 001",
+        outside='the DNS zone owner (SPF record)',
+        log=dict(programs=CONTENT_CHECKERS + INBOUND_DAEMONS + ("spawn",), inbound="internal",
+                 means="a policy daemon checking the SPF record of an incoming sender's domain (our own record is checked by the DNS probe)"),
+        inbound_finding=('advisory', '%d SPF error(s) on mail from internal client(s)')),
     "auth.dkim_fail": _e(
         ADVISORY, "medium", "DKIM verification fails",
         "Wrong selector, or a key truncated by quoting in the DNS zone.",
-        ["Check: dig TXT SELECTOR._domainkey.DOMAIN and compare with the signing key."], "000, 001"),
+        ["Check: dig TXT SELECTOR._domainkey.DOMAIN and compare with the signing key."], "000, 001",
+        outside='the DKIM signer and the DNS zone owner',
+        log=dict(programs=CONTENT_CHECKERS + INBOUND_DAEMONS + ("cleanup",), inbound="internal",
+                 means="verification of incoming mail: other domains' signatures (a statistic) unless the client is internal"),
+        inbound_finding=('advisory', '%d DKIM failure(s) on mail from internal client(s): check our signer')),
     "auth.dmarc_missing": _e(
         ADVISORY, "low", "No DMARC policy published",
         "The domain has no _dmarc TXT record.",
-        ["Publish a TXT record at _dmarc.DOMAIN like: v=DMARC1; p=none; rua=mailto:postmaster@DOMAIN"], "001"),
+        ["Publish a TXT record at _dmarc.DOMAIN like: v=DMARC1; p=none; rua=mailto:postmaster@DOMAIN"], "001",
+        outside='the DNS zone owner (DMARC record)'),
     "queue.size_limit": _e(
         OPT_IN, "medium", "Messages are refused as too large",
         "The message is larger than message_size_limit.",
         ["Raise message_size_limit to the operator's target (001 uses 52428800) and keep "
-         "mailbox_size_limit >= it, or 0."], "000, 001"),
+         "mailbox_size_limit >= it, or 0."], "000, 001",
+        explained_by=("queue.write_error",),
+        releases_mail=True,
+        opt_in={'message_size_limit': ('int', True, 'the new message_size_limit in bytes')}),
     "queue.deferred_backlog": _e(
         AUTO, "high", "Deferred mail is piling up",
         "A blocked destination, DNS, TLS or network fault keeps mail in the deferred queue.",
         ["Fix the cause first (see the other findings).",
-         "Then: postqueue -f, or postqueue -s DOMAIN for one destination, or postsuper -r ALL deferred."], "001, 003"),
+         "Then: postqueue -f, or postqueue -s DOMAIN for one destination, or postsuper -r ALL deferred."], "001, 003",
+        explained_by=("dns.resolver_dead",),
+        releases_mail=True,
+        verify_gone=False),
     "queue.corrupt_files": _e(
         OPT_IN, "medium", "Damaged files in the corrupt queue",
         "Queue files were damaged (disk, crash, manual edits).",
-        ["Quarantine a copy, then remove them: postsuper -d ALL corrupt"], "001"),
+        ["Quarantine a copy, then remove them: postsuper -d ALL corrupt"], "001",
+        phase="queue"),
     "queue.bounce_flood": _e(
         OPT_IN, "medium", "Many bounces (MAILER-DAEMON) in the queue",
         "Backscatter or a bounce storm.",
-        ["Back up, then delete just those IDs (postfix_queue action=delete sender=MAILER-DAEMON confirm=true)."], "003"),
+        ["Back up, then delete just those IDs (postfix_queue action=delete sender=MAILER-DAEMON confirm=true)."], "003",
+        phase="queue"),
     "queue.sender_flood": _e(
         OPT_IN, "high", "One sender holds a large share of the queue",
         "Probably a compromised account sending spam.",
-        ["Hold its mail (postsuper -h), check the account, then release or delete on decision."], "001"),
+        ["Hold its mail (postsuper -h), check the account, then release or delete on decision."], "001",
+        phase="queue"),
     "queue.write_error": _e(
         ADVISORY, "critical", "The queue cannot be written (disk full?)",
         "The file system holding the queue is full or failing.",
-        ["df -h /var/spool/postfix; find what fills the disk; qshape deferred for the biggest queues."], "000, 001"),
+        ["df -h /var/spool/postfix; find what fills the disk; qshape deferred for the biggest queues."], "000, 001",
+        outside='the system administrator (disk, filesystem)'),
     "relay.access_denied": _e(
         OPT_IN, "medium", "Internal clients get 'Relay access denied'",
         "The client is not in mynetworks, or SASL authentication is broken.",
-        ["Add the operator's internal networks to mynetworks (postconf mynetworks)."], "000"),
+        ["Add the operator's internal networks to mynetworks (postconf mynetworks)."], "000",
+        log=dict(programs=INBOUND_DAEMONS, inbound="fault",
+                 means="inbound: relay refused; the rule keeps only our own (internal) clients"),
+        opt_in={'networks': ('list', True, 'networks of our own clients to add to mynetworks')}),
     "relay.open_relay": _e(
         AUTO, "critical", "The server is an open relay",
         "Neither smtpd_relay_restrictions nor smtpd_recipient_restrictions rejects unauthorized "
@@ -126,19 +216,27 @@ CATALOG = {
     "sasl.saslauthd_down": _e(
         AUTO, "high", "saslauthd is not reachable",
         "saslauthd is not running, or its socket path is wrong (chroot: $queue_directory/var/run/saslauthd).",
-        ["Start and enable saslauthd; fix run_path / the socket path for the chroot."], "000"),
+        ["Start and enable saslauthd; fix run_path / the socket path for the chroot."], "000",
+        live_check='no_sasl'),
     "sasl.dovecot_socket": _e(
         AUTO, "high", "The Dovecot auth socket is missing",
         "Dovecot auth is not running, or smtpd_sasl_path points elsewhere.",
-        ["Start dovecot; check smtpd_sasl_path against dovecot's service auth { unix_listener } path."], "001"),
+        ["Start dovecot; check smtpd_sasl_path against dovecot's service auth { unix_listener } path."], "001",
+        sporadic=True,
+        live_check='no_sasl'),
     "sasl.auth_failed": _e(
         ADVISORY, "medium", "SASL authentication failures",
         "Wrong credentials, realm or backend; many failures from one address are a brute-force attempt.",
-        ["Check the users and clients below; block brute-forcing clients (fail2ban)."], "000, 001"),
+        ["Check the users and clients below; block brute-forcing clients (fail2ban)."], "000, 001",
+        outside='security: the account owner, or a client blocklist',
+        sporadic=True,
+        log=dict(programs=INBOUND_DAEMONS + OUTBOUND_DAEMONS, inbound="fault",
+                 means="inbound: failed logins (brute force when many); outbound: our relay credentials")),
     "sasl.lost_after_auth": _e(
         OPT_IN, "low", "Clients drop the connection right after AUTH",
         "The client cannot use the offered mechanism.",
-        ["Keep PLAIN and LOGIN offered: smtpd_sasl_security_options = noanonymous, broken_sasl_auth_clients = yes"], "000"),
+        ["Keep PLAIN and LOGIN offered: smtpd_sasl_security_options = noanonymous, broken_sasl_auth_clients = yes"], "000",
+        sporadic=True),
     "rbl.listed": _e(
         ADVISORY, "medium", "Our mail is refused because a blocklist lists us",
         "Peers refuse our outbound mail naming a blocklist (our address is listed); or our own RBL "
@@ -147,39 +245,60 @@ CATALOG = {
         ["Look the outbound address up on the list's page named in the refusal; fix the cause "
          "(open relay, compromised account, no PTR) and request delisting.",
          "Internal clients rejected by our RBL: exempt the network (permit_mynetworks before "
-         "reject_rbl_client) rather than dropping the list."], "000"),
+         "reject_rbl_client) rather than dropping the list."], "000",
+        outside='the blacklist operator (delisting request)',
+        log=dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
+                 means="outbound: a peer refuses our mail naming a blocklist (we are listed); inbound: our RBL"),
+        inbound_finding=('advisory', 'our RBL rejects %d line(s) from internal client(s): exempt them, keep the list')),
     "delivery.mailbox_full": _e(
         OPT_IN, "medium", "Mailboxes are full",
         "mailbox_size_limit or an IMAP quota is reached.",
-        ["Raise mailbox_size_limit to the operator's target; for Dovecot quota, tell the user or raise the quota."], "000, 001"),
+        ["Raise mailbox_size_limit to the operator's target; for Dovecot quota, tell the user or raise the quota."], "000, 001",
+        releases_mail=True,
+        opt_in={'mailbox_size_limit': ('int', True, 'the new mailbox_size_limit in bytes')}),
     "delivery.unknown_user": _e(
         OPT_IN, "low", "Mail for unknown users",
         "The address is missing from the recipient tables (virtual_mailbox_maps, aliases).",
-        ["Add the operator's entries to the table, postmap it and reload."], "000, 001"),
+        ["Add the operator's entries to the table, postmap it and reload."], "000, 001",
+        log=dict(programs=DELIVERY_DAEMONS + OUTBOUND_DAEMONS + INBOUND_DAEMONS + ("cleanup",), inbound="internal",
+                 means="delivery: accepted mail bounces (our tables); inbound: a sender guessed an address"),
+        inbound_finding=(None, '%d unknown-recipient reject(s) for internal client(s)'),
+        opt_in={'table': ('path', True, 'the recipient table to add the entries to'),
+                'entries': ('dict', True, 'address -> destination entries to add')}),
     "maps.db_permission": _e(
         AUTO, "high", "A lookup table index cannot be read",
         "Wrong owner or mode on the index (or its SELinux context).",
-        ["chown root:postfix INDEX; chmod 0644 INDEX (restorecon INDEX where SELinux is on)."], "000"),
+        ["chown root:postfix INDEX; chmod 0644 INDEX (restorecon INDEX where SELinux is on)."], "000",
+        live_check='probes',
+        releases_mail=True),
     "maps.stale_db": _e(
         AUTO, "medium", "A lookup table index is older than its source",
         "postmap was not run after the source file was edited.",
-        ["postmap TYPE:FILE (postalias / newaliases for aliases)."], "003"),
+        ["postmap TYPE:FILE (postalias / newaliases for aliases)."], "003",
+        live_check='probes',
+        releases_mail=True),
     "maps.missing_db": _e(
         AUTO, "high", "A lookup table index is missing",
         "The table was never built.",
-        ["postmap TYPE:FILE (postalias / newaliases for aliases)."], "000"),
+        ["postmap TYPE:FILE (postalias / newaliases for aliases)."], "000",
+        live_check='probes',
+        releases_mail=True),
     "maps.unsupported_type": _e(
         OPT_IN, "high", "A table type is not supported by this Postfix",
         "The distribution moved from Berkeley DB (hash:) to lmdb.",
-        ["Rewrite references to $default_database_type and rebuild the tables."], "FAULTS"),
+        ["Rewrite references to $default_database_type and rebuild the tables."], "FAULTS",
+        live_check='probes'),
     "service.hostname_invalid": _e(
         AUTO, "high", "myhostname is not a valid fully-qualified name",
         "/etc/hostname is empty or short, so Postfix derives a bad myhostname.",
-        ["postconf -e myhostname=FQDN; postfix set-permissions; restart Postfix."], "000"),
+        ["postconf -e myhostname=FQDN; postfix set-permissions; restart Postfix."], "000",
+        live_check='config'),
     "service.not_running": _e(
         AUTO, "critical", "Postfix is not running",
         "It was stopped or crashed.",
-        ["postfix check, then postfix start."], "001"),
+        ["postfix check, then postfix start."], "001",
+        releases_mail=True,
+        starts_postfix=True),
     "service.check_fails": _e(
         AUTO, "medium", "postfix check reports problems",
         "Ownership or permission drift, or a bad configuration.",
@@ -193,7 +312,9 @@ CATALOG = {
         "smtp with 'fatal: unknown service: smtp/tcp'.",
         ["Copy the files from /etc into $queue_directory/etc, as Debian's configure-instance.sh does "
          "(localtime services resolv.conf hosts host.conf nsswitch.conf), world-readable.",
-         "postfix check && postfix reload, so new daemons read them."], "000"),
+         "postfix check && postfix reload, so new daemons read them."], "000",
+        live_check='probes',
+        releases_mail=True),
     "maps.lookup_failed": _e(
         ADVISORY, "high", "Table lookups fail (mail is deferred)",
         "A lookup table or its backend does not answer: an LDAP or SQL server down or unreachable, a "
@@ -225,15 +346,20 @@ CATALOG = {
         "permanent error is deferred until maximal_queue_lifetime; senders learn nothing for days (seed 002).",
         ["Close it: /usr/local/sbin/postfix-remedy-window close (restores the values it replaced, "
          "postfix check, reload), or restore soft_bounce / debug_peer_list by hand and delete the marker.",
-         "Then flush the mail held back: postqueue -f"], "002"),
+         "Then flush the mail held back: postqueue -f"], "002",
+        releases_mail=True),
     "ipv6.unreachable": _e(
         AUTO, "medium", "IPv6 destinations are unreachable",
         "The host has no IPv6 route but Postfix tries IPv6.",
-        ["postconf -e inet_protocols=ipv4; restart Postfix."], "000"),
+        ["postconf -e inet_protocols=ipv4; restart Postfix."], "000",
+        releases_mail=True),
     "smtp.illegal_address": _e(
         ADVISORY, "low", "Clients send illegal address syntax",
         "A broken client or bad quoting.",
-        ["Report the clients below; optionally add reject_non_fqdn_sender."], "000"),
+        ["Report the clients below; optionally add reject_non_fqdn_sender."], "000",
+        outside='the administrator of the sending client',
+        sporadic=True,
+        log=dict(programs=INBOUND_DAEMONS, inbound="fault", means="inbound: a broken client")),
     "timeout.end_of_data": _e(
         OPT_IN, "medium", "Timeouts at the end of DATA",
         "Outbound: a slow link or peer, or a resolver fault (004). Inbound from our own networks: "
@@ -241,19 +367,30 @@ CATALOG = {
         ["Check dns.resolver_dead first.",
          "Outbound: raise smtp_data_done_timeout and smtp_data_xfer_timeout to 600s.",
          "Inbound from an internal client (content filter re-injection): raise the filter's own "
-         "timeout, or smtpd_timeout on the re-injection service in master.cf."], "000, 004"),
+         "timeout, or smtpd_timeout on the re-injection service in master.cf."], "000, 004",
+        sporadic=True,
+        explained_by=("dns.resolver_dead",),
+        log=dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
+                 means="outbound: a peer or link is slow; inbound: a client (a filter's re-injection if internal)"),
+        inbound_finding=('advisory', "%d end-of-message timeout(s) of internal client(s) (a content filter's "
+                                     "re-injection?): fix at the filter or its smtpd service, not smtp_*"),
+        opt_in={'timeout': ('str', False, 'smtp_data_done_timeout and smtp_data_xfer_timeout (default 600s)')}),
     "timeout.mx_rotation": _e(
         ADVISORY, "medium", "Several MX hosts of a destination time out in turn",
         "Several MX hosts are down or unreachable; each costs smtp_connect_timeout.",
-        ["Report the MX set and the delays to the destination's administrators."], "002"),
+        ["Report the MX set and the delays to the destination's administrators."], "002",
+        outside='the remote mail administrator',
+        explained_by=("dns.resolver_dead",)),
     "config.unused_parameter": _e(
         ADVISORY, "low", "main.cf/master.cf set a parameter Postfix does not use",
         "Usually a typo in the parameter name.",
-        ["Fix the name (closest known parameter shown), or remove it: postconf -X NAME"], "003"),
+        ["Fix the name (closest known parameter shown), or remove it: postconf -X NAME"], "003",
+        live_check='config'),
     "config.soft_bounce_on": _e(
         AUTO, "high", "soft_bounce is on outside a change window",
         "Left on after testing: permanent errors are turned into deferrals and mail piles up.",
-        ["postconf -e soft_bounce=no; postfix reload"], "002"),
+        ["postconf -e soft_bounce=no; postfix reload"], "002",
+        releases_mail=True),
     "config.debug_left_on": _e(
         AUTO, "low", "Verbose logging is left on",
         "-v on a master.cf service or debug_peer_list set outside a change window.",
@@ -265,80 +402,35 @@ CATALOG = {
     "config.loops_to_myself": _e(
         OPT_IN, "high", "Mail loops back to this host",
         "The domain is missing from mydestination/virtual domains, or its MX points here.",
-        ["Add the operator's domain to mydestination or the virtual domains; or fix the MX."], "FAULTS"),
+        ["Add the operator's domain to mydestination or the virtual domains; or fix the MX."], "FAULTS",
+        opt_in={'domains': ('list', True, 'domains to add to mydestination')}),
     "bounce.dsn": _e(
         ADVISORY, "info", "Delivery status notifications (bounces)",
         "Whatever the remote server said.",
-        ["Read the status codes and remote replies below (001's table: 4.x.x temporary, 5.x.x permanent)."], "001"),
-}
-
-
-# Where each log ID's lines come from, and what a match means (issue 17). Postfix daemons are
-# named without their syslog prefix (postfix/smtpd, postfix-out/smtp and
-# postfix/submission/smtpd all give "smtpd"); other programs by their syslog tag.
-#   programs: who may write a line of this ID; a line of another program does not count.
-#             "postfix" = any Postfix daemon (the default for every ID not listed here).
-#   inbound:  what a line written by a server for a client (smtpd, postscreen) means:
-#             "fault"    - a fault of ours either way (the default);
-#             "internal" - policy working or Internet noise, a statistic, unless the client is in
-#                          our internal networks (then a finding).
-INBOUND_DAEMONS = ("smtpd", "postscreen", "tlsproxy", "dnsblog")
-OUTBOUND_DAEMONS = ("smtp", "lmtp")
-DELIVERY_DAEMONS = ("local", "virtual", "pipe")
-# Programs that check incoming mail (milters, content filters, policy daemons): their lines are
-# about mail others sent us, so they count as inbound.
-CONTENT_CHECKERS = ("opendkim", "opendmarc", "amavis", "amavisd", "rspamd", "spamd", "policyd-spf", "policy-spf",
-                    "postfix-policyd-spf-python", "postgrey")
-LOG_SOURCES = {
-    "rbl.listed": dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
-                       means="outbound: a peer refuses our mail naming a blocklist (we are listed); inbound: our RBL"),
-    "tls.wrong_version": dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
-                              means="outbound: our client and a peer share no TLS version; inbound: a client's handshake"),
-    "timeout.end_of_data": dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
-                                means="outbound: a peer or link is slow; inbound: a client (a filter's re-injection if internal)"),
-    "delivery.unknown_user": dict(programs=DELIVERY_DAEMONS + OUTBOUND_DAEMONS + INBOUND_DAEMONS + ("cleanup",),
-                                  inbound="internal",
-                                  means="delivery: accepted mail bounces (our tables); inbound: a sender guessed an address"),
-    "relay.access_denied": dict(programs=INBOUND_DAEMONS, inbound="fault",
-                                means="inbound: relay refused; the rule keeps only our own (internal) clients"),
-    "smtp.illegal_address": dict(programs=INBOUND_DAEMONS, inbound="fault", means="inbound: a broken client"),
-    "sasl.auth_failed": dict(programs=INBOUND_DAEMONS + OUTBOUND_DAEMONS, inbound="fault",
-                             means="inbound: failed logins (brute force when many); outbound: our relay credentials"),
-    "auth.dkim_fail": dict(programs=CONTENT_CHECKERS + INBOUND_DAEMONS + ("cleanup",), inbound="internal",
-                           means="verification of incoming mail: other domains' signatures (a statistic) unless the "
-                                 "client is internal"),
-    "auth.spf_permerror": dict(programs=CONTENT_CHECKERS + INBOUND_DAEMONS + ("spawn",), inbound="internal",
-                               means="a policy daemon checking the SPF record of an incoming sender's domain (our own "
-                                     "record is checked by the DNS probe)"),
+        ["Read the status codes and remote replies below (001's table: 4.x.x temporary, 5.x.x permanent)."], "001",
+        outside="the recipients' mail administrators"),
 }
 
 
 def log_source(fault_id):
-    """The LOG_SOURCES entry of an ID, with the defaults filled in."""
-    return dict(dict(programs="postfix", inbound="fault", means="any Postfix daemon"), **LOG_SOURCES.get(fault_id, {}))
+    """Who may write a line of this ID and what an inbound line means, defaults filled in."""
+    return dict(dict(programs="postfix", inbound="fault", means="any Postfix daemon"), **(CATALOG[fault_id]["log"] or {}))
 
 
-# Who has to act when the fix is not on this box (the report's "needs someone outside" list).
-OUTSIDE = {
-    "dns.name_service_error": "the destination domain's DNS administrator",
-    "dns.mx_connect_timeout": "the network team or the remote mail administrator",
-    "dns.ptr_mismatch": "the owner of the IP address block (PTR record)",
-    "net.port25_blocked": "the ISP or cloud provider",
-    "tls.cert_expiry": "whoever issues this host's certificate",
-    "auth.spf_permerror": "the DNS zone owner (SPF record)",
-    "auth.dkim_fail": "the DKIM signer and the DNS zone owner",
-    "auth.dmarc_missing": "the DNS zone owner (DMARC record)",
-    "queue.write_error": "the system administrator (disk, filesystem)",
-    "sasl.auth_failed": "security: the account owner, or a client blocklist",
-    "rbl.listed": "the blacklist operator (delisting request)",
-    "smtp.illegal_address": "the administrator of the sending client",
-    "timeout.mx_rotation": "the remote mail administrator",
-    "bounce.dsn": "the recipients' mail administrators",
-}
+def ids_with(fact, value=True):
+    """The IDs whose catalog entry has fact == value (sorted): the only way code lists IDs."""
+    return sorted(fid for fid, e in CATALOG.items() if e[fact] == value)
 
 
 def entry(fault_id):
     return CATALOG[fault_id]
+
+
+def remedy(fault_id):
+    """The catalog facts the roles act on, carried by every finding (roles keep no ID lists)."""
+    e = CATALOG[fault_id]
+    return dict(releases_mail=e["releases_mail"], phase=e["phase"], starts_postfix=e["starts_postfix"],
+                verify_gone=e["verify_gone"], opt_in=e["opt_in"])
 
 
 def make_finding(fault_id, summary, evidence=None, fix=None, severity=None, cls=None, **extra):
@@ -346,13 +438,13 @@ def make_finding(fault_id, summary, evidence=None, fix=None, severity=None, cls=
     cat = CATALOG[fault_id]
     out = dict(id=fault_id, cls=cls or cat["cls"], severity=severity or cat["severity"], title=cat["title"],
                summary=summary, evidence=evidence or {}, cause=cat["cause"],
-               fix=dict(steps=list(cat["steps"]), **(fix or {})), seeds=cat["seeds"])
+               fix=dict(steps=list(cat["steps"]), **(fix or {})), seeds=cat["seeds"], remedy=remedy(fault_id))
     out.update(extra)
     # `class` is the documented key; `cls` is only the Python-side spelling.
     out["class"] = out.pop("cls")
     # Whether the documented fix can be applied on this host (a rule sets False when, e.g.,
     # removing the dead nameservers would leave none); advisory findings are never applied.
     out["fix"].setdefault("can_fix", out["class"] != "advisory")
-    if fault_id in OUTSIDE:
-        out.setdefault("outside", OUTSIDE[fault_id])
+    if cat["outside"]:
+        out.setdefault("outside", cat["outside"])
     return out

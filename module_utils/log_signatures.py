@@ -300,7 +300,7 @@ POSTFIX_PROGRAMS = frozenset((
 
 
 def route(fid, line):
-    """Where a line classified as `fid` counts, by the program that wrote it (LOG_SOURCES):
+    """Where a line classified as `fid` counts, by the program that wrote it (the catalog entry's `log`):
     "ids" (a finding's evidence), "inbound" (a server's line about a client: a statistic unless
     the client is internal, decided with the operator's networks) or None (another program's
     line that only looks like this ID: dovecot's TLS errors are not Postfix's)."""

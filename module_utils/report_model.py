@@ -15,7 +15,7 @@ import math
 import os
 
 from . import safe_io
-from .fault_catalog import CATALOG, OUTSIDE, SEVERITIES
+from .fault_catalog import CATALOG, SEVERITIES
 
 SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 CLASSES = ("auto", "opt-in", "advisory")
@@ -147,7 +147,7 @@ def host_view(host, files, stale_after, newest, dropped=False):
             continue
         item = dict(f)
         item["state"] = _finding_state(f, view["remediation"])
-        item.setdefault("outside", OUTSIDE.get(f["id"]) if f.get("class") == "advisory" else None)
+        item.setdefault("outside", (CATALOG.get(f["id"]) or {}).get("outside") if f.get("class") == "advisory" else None)
         view["findings"].append(item)
     view["findings"].sort(key=lambda f: (not f.get("explains"), SEV_RANK.get(f.get("severity"), 9), f["id"]))
     for f in view["findings"]:
