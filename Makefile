@@ -10,7 +10,8 @@ VENV   := $(CURDIR)/.venv
 BIN    := $(VENV)/bin
 SUITE  ?= bookworm
 N      ?= 3
-SCENARIOS ?= $(notdir $(patsubst %/molecule.yml,%,$(wildcard tests/molecule/*/molecule.yml)))
+# Every scenario but `fault` (one catalog ID per run: make fault ID=...).
+SCENARIOS ?= $(filter-out fault,$(notdir $(patsubst %/molecule.yml,%,$(wildcard tests/molecule/*/molecule.yml))))
 # The version matrix in `make test`: these scenarios again on the other Debian suites' Postfix
 # (bullseye 3.5, trixie 3.10); kept small for CI time (every scenario's prepare sets up the lab, so
 # the lab scenario runs on bookworm only). Every scenario on one
@@ -32,16 +33,32 @@ APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix
 .PHONY: collection sanity docs fault help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
 
 help:
-	@echo "make test      install everything, lint, unit tests, Molecule scenarios ($(SCENARIOS)),"
-	@echo "               then $(MATRIX_SCENARIOS) on $(MATRIX_SUITES)"
-	@echo "make check     the everyday loop: ruff, ansible-lint and the unit tests that need neither"
-	@echo "               root nor Postfix (pytest -m 'not postfix'); no apt, no containers"
-	@echo "make demo      start the lab fleet (N=$(N), SUITE=$(SUITE)) and run the main job on it"
-	@echo "make lab       build/reuse the lab image and start N lab containers"
-	@echo "make lab-down  remove every lab container"
-	@echo "make bench     run the benchmarks in tests/bench"
-	@echo "make fuzz      the long bad-input run: hypothesis over every module's argument_spec,"
-	@echo "               FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) cases per module (make test runs 25)"
+	@echo "Everyday:"
+	@echo "  make check       ruff, ansible-lint and the unit tests that need neither root nor Postfix"
+	@echo "                   (pytest -m 'not postfix'); the venv only: no apt, no containers"
+	@echo "  make fault ID=x  one fault on one lab host: inject, diagnose, --check changes nothing, fix,"
+	@echo "                   second diagnosis, second run changed=0 (IDs: docs/faults.md; SUITE=...)"
+	@echo "  make docs        regenerate docs/faults.md from module_utils/fault_catalog.py"
+	@echo "The full run:"
+	@echo "  make test        setup, lint, sanity, unit, every Molecule scenario ($(SCENARIOS)),"
+	@echo "                   then $(MATRIX_SCENARIOS) on $(MATRIX_SUITES)"
+	@echo "  make setup       Debian packages (apt, only the missing ones) and the .venv"
+	@echo "  make venv        only the .venv from requirements.txt (no apt)"
+	@echo "  make lint        ruff, ansible-lint, the execution environment definition"
+	@echo "  make unit        every unit test (root and the Debian packages for the Postfix ones)"
+	@echo "  make sanity      ansible-test sanity on the built collection"
+	@echo "  make molecule    the Molecule scenarios on SUITE=$(SUITE) (SCENARIOS=\"lab ssh\" for some)"
+	@echo "  make matrix      MATRIX_SCENARIOS on MATRIX_SUITES (the whole matrix: MATRIX_SCENARIOS=\"$(SCENARIOS)\")"
+	@echo "  make fuzz        the long bad-input run (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) cases per module)"
+	@echo "  make bench       the benchmarks in tests/bench (BENCH=log|queue|fleet|journal, LOG_MB=...)"
+	@echo "The collection:"
+	@echo "  make collection  build postfix_remedy.toolkit into dist/"
+	@echo "The lab:"
+	@echo "  make image       build (or reuse) the lab image for SUITE"
+	@echo "  make lab         start N=$(N) lab containers (SUITE=$(SUITE))"
+	@echo "  make demo        the lab fleet and the main job on it"
+	@echo "  make lab-down    remove every lab container"
+	@echo "  make clean       lab-down, then remove .venv, reports/, dist/ and .cache/"
 
 setup: system-deps venv
 
@@ -79,13 +96,18 @@ check: venv
 	$(BIN)/ansible-lint --offline --profile production
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not postfix" tests/unit
 
-unit: setup
+# System packages are `make setup`'s job (make test runs it first); unit installs nothing.
+unit: venv
 	$(BIN)/pytest -q -n 2 --dist loadfile tests/unit
 
 # Long run of tests/unit/test_module_fuzz.py (issue 21): at least 2,000 cases per module.
 FUZZ_EXAMPLES ?= 2000
 fuzz: setup
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/unit/test_module_fuzz.py
+
+fault: setup image
+	@[ -n "$(ID)" ] || { echo "usage: make fault ID=<fault id>   (the IDs: docs/faults.md)" >&2; exit 2; }
+	cd tests && FAULT_ID=$(ID) $(BIN)/molecule -c $(CURDIR)/tests/molecule/base.yml test -s fault
 
 molecule: setup image
 	cd tests && for s in $(SCENARIOS); do \
@@ -150,4 +172,4 @@ bench: setup
 	$(BIN)/python -m tests.bench.run_all $(if $(BENCH),--only $(BENCH)) $(if $(LOG_MB),--log-mb $(LOG_MB))
 
 clean: lab-down
-	rm -rf $(VENV) reports
+	rm -rf $(VENV) reports dist .cache

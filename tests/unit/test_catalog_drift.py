@@ -122,3 +122,14 @@ def test_each_log_line_injection_of_the_lab_is_diagnosed_as_its_id(tmp_path, fid
                                                        state_file=str(tmp_path / "state.json"), log_source="file"))
     assert not r.get("failed"), (r.get("msg"), err[-500:])
     assert fid in r["ids"], (r["ids"], r["log"].get("unclassified_top"))
+
+
+def test_the_lab_has_example_data_for_every_fix_an_operator_opts_into():
+    examples = yaml.safe_load((LAB / "vars" / "main.yml").read_text())["lab_faults_opt_in_examples"]
+    opt_in = {fid for fid, e in cat.CATALOG.items() if e["cls"] == cat.OPT_IN} | (FIXES - {
+        fid for fid, e in cat.CATALOG.items() if e["cls"] != cat.ADVISORY})
+    assert set(examples) == opt_in, set(examples) ^ opt_in
+    for fid, data in examples.items():
+        schema = cat.CATALOG[fid]["opt_in"] or {}
+        assert set(data) <= set(schema), fid
+        assert {k for k, (_t, required, _m) in schema.items() if required} <= set(data), fid
