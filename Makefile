@@ -30,7 +30,7 @@ APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix
 	chromium poppler-utils fonts-dejavu-core pflogsumm time \
 	systemd-journal-remote openssh-client sudo
 
-.PHONY: collection sanity docs fault help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
+.PHONY: collection sanity docs fault images test-molecule help setup system-deps venv image lint check unit fuzz molecule matrix test lab lab-down demo bench clean
 
 help:
 	@echo "Everyday:"
@@ -40,8 +40,8 @@ help:
 	@echo "                   second diagnosis, second run changed=0 (IDs: docs/faults.md; SUITE=...)"
 	@echo "  make docs        regenerate docs/faults.md from module_utils/fault_catalog.py"
 	@echo "The full run:"
-	@echo "  make test        setup, lint, sanity, unit, every Molecule scenario ($(SCENARIOS)),"
-	@echo "                   then $(MATRIX_SCENARIOS) on $(MATRIX_SUITES)"
+	@echo "  make test        setup, lint, sanity, unit, then in two lanes every Molecule scenario on"
+	@echo "                   bookworm ($(SCENARIOS)) and $(MATRIX_SCENARIOS) on $(MATRIX_SUITES)"
 	@echo "  make setup       Debian packages (apt, only the missing ones) and the .venv"
 	@echo "  make venv        only the .venv from requirements.txt (no apt)"
 	@echo "  make lint        ruff, ansible-lint, the execution environment definition"
@@ -54,7 +54,7 @@ help:
 	@echo "The collection:"
 	@echo "  make collection  build postfix_remedy.toolkit into dist/"
 	@echo "The lab:"
-	@echo "  make image       build (or reuse) the lab image for SUITE"
+	@echo "  make image       build (or reuse) the lab image for SUITE (make images: every suite)"
 	@echo "  make lab         start N=$(N) lab containers (SUITE=$(SUITE))"
 	@echo "  make demo        the lab fleet and the main job on it"
 	@echo "  make lab-down    remove every lab container"
@@ -124,8 +124,20 @@ matrix: setup
 	  done; \
 	done
 
-test: setup lint unit molecule matrix
-	@echo "make test: all green"
+# make test's Molecule part: every scenario on bookworm, and diagnose + modules on bullseye
+# (Postfix 3.5) and trixie (3.10), in two lanes at once (tests/molecule/lanes.sh). A scenario
+# name stays in one lane (one Molecule state directory and one set of container names each).
+# The whole matrix, every scenario on every suite: make matrix MATRIX_SCENARIOS="$(SCENARIOS)".
+LANE_A ?= ssh:bookworm remediate:bookworm diagnose:bookworm diagnose:bullseye diagnose:trixie
+LANE_B ?= lab:bookworm demo:bookworm rollout:bookworm modules:bookworm modules:bullseye modules:trixie
+images: system-deps
+	for suite in bookworm $(MATRIX_SUITES); do lab/build-image.sh $$suite; done
+
+test-molecule: setup images
+	tests/molecule/lanes.sh "$(LANE_A)" "$(LANE_B)"
+
+test: setup lint sanity unit test-molecule
+	@echo "make test: all green (scenario times: .cache/test-times.log)"
 
 # docs/faults.md from the catalog (tests/unit/test_docs.py fails when it is stale).
 docs:

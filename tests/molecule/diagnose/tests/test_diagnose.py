@@ -18,12 +18,15 @@ EXPECTED = {
     "diag-ok": set(),
     "diag-dns": {"dns.resolver_dead", "queue.deferred_backlog"},
     "diag-cfg": {"config.soft_bounce_on", "config.debug_left_on", "config.mailbox_lt_message",
-                 "config.unused_parameter", "relay.open_relay"},
+                 "config.unused_parameter", "relay.open_relay", "config.change_window_expired",
+                 "config.invalid_setting", "service.daemon_failure", "maps.lookup_failed", "queue.write_error"},
     "diag-files": {"maps.stale_db", "maps.missing_db", "tls.cert_unreadable", "queue.corrupt_files",
-                   "service.chroot_incomplete"},
+                   "service.chroot_incomplete", "net.port25_blocked", "dns.mx_connect_timeout",
+                   "timeout.mx_rotation", "dns.name_service_error"},
     "diag-down": {"service.not_running"},
     "diag-records": {"tls.cert_expiry", "auth.spf_permerror", "auth.dmarc_missing", "sasl.saslauthd_down",
-                     "dns.ptr_mismatch"},
+                     "dns.ptr_mismatch", "sasl.auth_failed", "smtp.illegal_address", "auth.dkim_fail",
+                     "bounce.dsn", "delivery.unknown_user"},
 }
 
 
