@@ -62,7 +62,8 @@ FACTS = dict(
 
 def _e(cls, severity, title, cause, steps, seeds, **facts):
     unknown = set(facts) - set(FACTS)
-    assert not unknown, unknown  # a typo in a fact name must not pass silently
+    if unknown:  # a typo in a fact name must not pass silently
+        raise ValueError("unknown catalog facts: %s" % ", ".join(sorted(unknown)))
     return dict(dict(FACTS, **facts), cls=cls, severity=severity, title=title, cause=cause, steps=list(steps),
                 seeds=seeds)
 

@@ -36,6 +36,10 @@ SASL_CLIENT = re.compile(rb"client=[^\s\[]*\[([^\]]+)\][^\n]*?sasl_username=")
 MAX_LINE = 4096  # longer lines are classified on their first MAX_LINE bytes
 # Plain files bigger than this are prefiltered by grep -F when the host has grep.
 GREP_MIN_BYTES = 4 * 1024 * 1024
+# With more than this to read per CPU, the range is split at line boundaries and every CPU scans
+# one part (its own grep and its own Python process); the parts' aggregates are merged.
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+MAX_WORKERS = 4
 
 MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 TS_SYSLOG = re.compile(r"^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)")
@@ -266,6 +270,7 @@ class Scanner:
         for word in sig.GREP_WORDS:
             argv += ["-e", word.decode("latin-1")]
         agg, status = self.agg, self.agg["status"]
+        stopped = False
         with open(path, "rb") as fh:
             fh.seek(start)
             try:
@@ -273,7 +278,8 @@ class Scanner:
                     for out in st:
                         colon = out.find(b":")
                         if colon < 1 or start + int(out[:colon]) >= stop:
-                            break  # appended after this scan started: the next run reads it
+                            stopped = True  # past this range (another part, or appended since)
+                            break
                         raw = out[colon + 1:].rstrip(b"\n")[:MAX_LINE]
                         if b"sasl_username=" in raw:
                             _add_sasl_clients(agg, raw)
@@ -286,7 +292,8 @@ class Scanner:
                         self.line(raw)
             except OSError:
                 return False
-        if st.rc not in (0, 1, -9):
+        # stopped early, grep ends by our kill or by SIGPIPE (the pipe closed): both are fine
+        if st.rc not in (0, 1) and not (stopped and st.rc < 0):
             return False
         with open(path, "rb") as fh:
             fh.seek(start)
@@ -395,6 +402,76 @@ def _complete_end(path, start, size):
     return start
 
 
+def _workers(nbytes):
+    """How many processes scan a range: one per usable CPU (at most MAX_WORKERS), and none
+    with less than PARALLEL_MIN_BYTES to read."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS, nbytes // PARALLEL_MIN_BYTES))
+
+
+def _split(path, start, stop, n):
+    """[start, stop) cut into n parts at line boundaries: [(start, b1), (b1, b2), ..., (bk, stop)]."""
+    bounds = [start]
+    with open(path, "rb") as fh:
+        for i in range(1, n):
+            at = start + (stop - start) * i // n
+            fh.seek(at)
+            while True:  # the next line starts after the next newline
+                chunk = fh.read(65536)
+                nl = chunk.find(b"\n")
+                if nl >= 0 or not chunk:
+                    at = at + nl + 1 if nl >= 0 else stop
+                    break
+                at += len(chunk)
+            if bounds[-1] < at < stop:
+                bounds.append(at)
+    bounds.append(stop)
+    return list(zip(bounds, bounds[1:]))
+
+
+def _grep_parts(sc, grep, path, parts):
+    """grep_file() over every part, the first in this process and the others in forked children
+    that send their aggregate back as JSON; merged into sc.agg in file order. A part whose child
+    failed is scanned again here (the result never depends on the children working). False
+    when grep could not run."""
+    children = []
+    for lo, hi in parts[1:]:
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: scan, report, exit without running the parent's cleanup
+            status = 1
+            try:
+                os.close(rfd)
+                child = Scanner(since=sc.since, masked=sc.masked, year_hint=sc.year_hint)
+                data = json.dumps({"ok": child.grep_file(grep, path, lo, hi), "agg": child.agg}).encode()
+                with os.fdopen(wfd, "wb") as out:
+                    out.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(wfd)
+        children.append((pid, rfd, lo, hi))
+    ok = sc.grep_file(grep, path, *parts[0])
+    for pid, rfd, lo, hi in children:
+        with os.fdopen(rfd, "rb") as res:
+            raw = res.read()
+        _pid, status = os.waitpid(pid, 0)
+        try:
+            got = json.loads(raw) if status == 0 else None
+        except ValueError:
+            got = None
+        if got and got.get("ok"):
+            merge(sc.agg, got["agg"])
+        elif ok:
+            extra = Scanner(since=sc.since, masked=sc.masked, year_hint=sc.year_hint)
+            ok = extra.grep_file(grep, path, lo, hi)
+            merge(sc.agg, extra.agg)
+    return ok
+
+
 def scan_file(path, state=None, since=None, masked=True, use_grep=True):
     """Scan one file, incrementally from `state` when it still describes this file.
 
@@ -422,8 +499,10 @@ def scan_file(path, state=None, since=None, masked=True, use_grep=True):
     grep = shutil.which("grep", path="/usr/bin:/bin") if use_grep and not is_gz else None
     if grep and st.st_size - start >= GREP_MIN_BYTES:
         stop = _complete_end(path, start, st.st_size)
-        if sc.grep_file(grep, path, start, stop):
+        parts = _split(path, start, stop, _workers(stop - start))
+        if _grep_parts(sc, grep, path, parts):
             offset, info["read_bytes"], info["prefilter"] = stop, stop - start, "grep"
+            info["workers"] = len(parts)
         else:
             sc = Scanner(since=since, masked=masked, year_hint=year_hint)
     complete = True

@@ -88,3 +88,50 @@ def test_incremental_grep_after_append_and_partial_line(big_log, tmp_path):
     _s, full_agg, _ = log_scan.scan_file(str(whole), use_grep=False)
     assert _strip(inc_agg)["ids"] == _strip(full_agg)["ids"]
     assert inc_agg["lines"] == full_agg["lines"] and inc_agg["faultish"] == full_agg["faultish"]
+
+
+def _counts(agg):
+    a = _strip(agg)
+    return dict(ids={k: v["count"] for k, v in a["ids"].items()}, inbound={k: v["count"] for k, v in a["inbound"].items()},
+                **{k: a[k] for k in ("lines", "bytes", "faultish", "unclassified", "skipped_old", "status", "benign",
+                                     "first", "last", "sasl_clients")})
+
+
+def test_parallel_parts_equal_one_pass(big_log, monkeypatch):
+    """The range split at line boundaries over several processes (one grep each) gives the
+    counts of one pass, and reads every byte once."""
+    import time
+
+    since = time.time() - 3 * 86400
+    _s, one, info1 = log_scan.scan_file(str(big_log), since=since)
+    monkeypatch.setattr(log_scan, "_workers", lambda nbytes: 3)
+    _s, three, info3 = log_scan.scan_file(str(big_log), since=since)
+    assert info1["workers"] == 1 and info3["workers"] == 3 and info3["read_bytes"] == big_log.stat().st_size
+    assert _counts(three) == _counts(one)
+    for fid, rec in _strip(one)["ids"].items():  # the first samples are the file's first lines either way
+        assert _strip(three)["ids"][fid]["samples"] == rec["samples"], fid
+
+
+def test_split_points_are_line_starts(big_log):
+    data = big_log.read_bytes()
+    parts = log_scan._split(str(big_log), 0, len(data), 4)
+    assert parts[0][0] == 0 and parts[-1][1] == len(data) and len(parts) == 4
+    for (_lo, hi), (lo2, _hi2) in zip(parts, parts[1:]):
+        assert hi == lo2 and data[hi - 1:hi] == b"\n"
+
+
+def test_a_failing_part_is_scanned_again_by_the_parent(big_log, monkeypatch):
+    """A child that cannot scan its part (here: its grep_file says so) costs time, not results."""
+    import os
+
+    _s, one, _ = log_scan.scan_file(str(big_log))
+    parent = os.getpid()
+    real = log_scan.Scanner.grep_file
+
+    def flaky(self, *args):
+        return False if os.getpid() != parent else real(self, *args)
+
+    monkeypatch.setattr(log_scan.Scanner, "grep_file", flaky)
+    monkeypatch.setattr(log_scan, "_workers", lambda nbytes: 2)
+    _s, two, info = log_scan.scan_file(str(big_log))
+    assert info["prefilter"] == "grep" and _counts(two) == _counts(one)
