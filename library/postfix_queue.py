@@ -14,10 +14,12 @@ description:
   - Selects by queue, sender, recipient, age, size, deferral reason or explicit queue IDs.
   - Acts on the selection with ONE C(postsuper -r/-h/-H/-d -) call fed by standard input, never
     one process per message. C(flush) uses C(postqueue -f), C(-s SITE) or C(-i ID).
-  - C(delete) needs I(confirm=true) and first saves every selected message (the queue file, and
-    C(postcat) renderings in C(messages-NNNN.txt), 500 messages each, and the list of IDs in
-    C(ids.txt)) under I(backup_dir);
-    nothing is deleted if a copy fails. Files in the C(corrupt) queue are moved into I(backup_dir) (quarantine) instead of being deleted.
+  - C(delete) needs I(confirm=true) and first keeps every selected message under I(backup_dir),
+    the queue file itself (a hard link on the queue's filesystem, else a copy), and the list of
+    IDs in C(ids.txt); nothing is deleted if keeping one fails. The readable C(postcat)
+    renderings (C(messages-NNNN.txt), 500 messages each) follow after the delete
+    (I(render_copies)). Files in the C(corrupt) queue are moved into I(backup_dir) (quarantine)
+    instead of being deleted.
   - Returns the number of messages before and after, so a caller can prove that nothing outside
     the selection disappeared.
 version_added: "1.0.0"
@@ -71,6 +73,17 @@ options:
     description: Where I(action=delete) keeps its copies (a timestamped subdirectory is created).
     type: path
     default: /var/backups/postfix-remedy/queue
+  render_copies:
+    description:
+      - When I(action=delete) writes the readable C(postcat) renderings of the kept queue files
+        (C(messages-NNNN.txt), then C(rendered.done)) in its backup directory. The queue files
+        themselves are kept before anything is deleted, whatever this says.
+      - C(background) (a detached process, after the delete; the module returns at once),
+        C(foreground) (before the module returns), or C(no) (render later with
+        C(postcat BACKUP/*.queuefile)).
+    type: str
+    choices: [background, foreground, 'no']
+    default: background
   qshape_queues:
     description: Queues summarised in the C(qshape) table.
     type: list
@@ -306,6 +319,7 @@ peak_rss_kb:
 """
 
 import collections
+import errno
 import os
 import re
 import resource
@@ -360,39 +374,68 @@ def scan(module, pf, selection, qshape, limit, ids_limit, queue_directory):
 
 
 def backup(module, pf, queue_directory, selected, backup_dir):
-    """Copy every selected queue file into backup_dir/<stamp>/ (the message itself, restorable),
-    render them readable with postcat, many files per call (not one process per message), and
-    write the IDs found to ids.txt, which then feeds postsuper. Files are located by a merge join
-    of sorted lists (ql.locate): memory follows the postcat batch, not the queue.
-    Returns (dest, number backed up, path of ids.txt)."""
+    """Keep every selected queue file in backup_dir/<stamp>/ before anything is deleted (the
+    message itself, restorable) and write the IDs kept to ids.txt, which then feeds postsuper.
+    A hard link when the backup directory is on the queue's filesystem (the same bytes, kept
+    when postsuper removes the queue's name; no data copied), else a copy. Readable renderings
+    come later (render_copies). Files are located by a merge join of sorted lists (ql.locate):
+    memory does not follow the queue. Returns (dest, number kept, path of ids.txt)."""
     os.makedirs(backup_dir, mode=0o700, exist_ok=True)
     # one new directory per run (0700), even for two runs in the same second
     dest = tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=backup_dir)
     id_list = os.path.join(dest, "ids.txt")
-    batch, n, saved = [], 0, 0
-
-    def render():
-        rc, out, _err = pf.run(["postcat", *batch], check=False)
-        if rc == 0:
-            with open(os.path.join(dest, "messages-%04d.txt" % n), "w", encoding="utf-8", errors="replace") as fh:
-                fh.write(out)
-
+    saved, link = 0, True
     with open(id_list, "w", encoding="ascii") as ids:
         for queue_name, qid, path in ql.locate(module, queue_directory, selected, dest):
             copy = os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name))
             try:
-                shutil.copy2(path, copy)
+                if link:
+                    try:
+                        os.link(path, copy)
+                    except OSError as exc:
+                        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                            raise
+                        link = False  # another filesystem (or no links there): copy from now on
+                if not link:
+                    shutil.copy2(path, copy)
             except FileNotFoundError:
                 continue  # delivered or moved since the listing: nothing to delete either
             ids.write(qid + "\n")
             saved += 1
-            batch.append(copy)
-            if len(batch) == POSTCAT_BATCH:
-                render()
-                batch, n = [], n + 1
-    if batch:
-        render()
     return dest, saved, id_list
+
+
+def render_copies(pf, dest):
+    """postcat renderings of the kept queue files, POSTCAT_BATCH files per call, into
+    messages-NNNN.txt; rendered.done when finished. The mail is safe before this runs."""
+    copies = sorted(f for f in os.listdir(dest) if f.endswith(".queuefile"))
+    for n in range(0, len(copies), POSTCAT_BATCH):
+        batch = [os.path.join(dest, f) for f in copies[n:n + POSTCAT_BATCH]]
+        rc, out, _err = pf.run(["postcat", *batch], check=False)
+        if rc == 0:
+            with open(os.path.join(dest, "messages-%04d.txt" % (n // POSTCAT_BATCH)), "w", encoding="utf-8",
+                      errors="replace") as fh:
+                fh.write(out)
+    with open(os.path.join(dest, "rendered.done"), "w", encoding="ascii") as fh:
+        fh.write("%d files\n" % len(copies))
+
+
+def render_in_background(pf, dest):
+    """render_copies() in a detached process (its own session, no terminal, fds on /dev/null):
+    the module returns as soon as the mail is deleted; the renderings follow. Returns its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        os.setsid()
+        if os.fork():  # the grandchild is adopted by init: no zombie under the module
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        render_copies(pf, dest)
+    finally:
+        os._exit(0)
 
 
 STARTED = time.monotonic()
@@ -449,6 +492,7 @@ def main():
             site=dict(type="str"),
             confirm=dict(type="bool", default=False),
             backup_dir=dict(type="path", default="/var/backups/postfix-remedy/queue"),
+            render_copies=dict(type="str", default="background", choices=["background", "foreground", "no"]),
             qshape_queues=dict(type="list", elements="str", default=["deferred"]),
             qshape_by=dict(type="str", default="recipient", choices=["recipient", "sender"]),
             limit=dict(type="int", default=100),
@@ -561,6 +605,16 @@ def main():
         affected = sum(int(n) for n in AFFECTED_RE.findall(e + out))
     selected.close()
     result["affected"] = affected + n_corrupt
+    if action == "delete" and result.get("backed_up"):
+        if p["render_copies"] == "background":
+            _child = render_in_background(pf, result["backup_dir"])
+            os.waitpid(_child, 0)  # the intermediate child exits at once; the renderer is on its own
+            result["rendering"] = "background"
+        elif p["render_copies"] == "foreground":
+            render_copies(pf, result["backup_dir"])
+            result["rendering"] = "done"
+        else:
+            result["rendering"] = "none"
 
     after = ql.count_files(queue_directory)
     result["counts_after"] = after

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from unittest import mock
 
 import pytest
@@ -89,13 +90,32 @@ def test_delete_needs_confirm_and_keeps_a_copy(filled, tmp_path):
     refused = q(d, action="delete", sender="MAILER-DAEMON")
     assert refused.get("failed") and "confirm" in refused["msg"]
     assert queue_ids(d) == ids
+    qid = next(i for i in ids if "MAILER-DAEMON" in sh("postcat", "-c", str(d), "-q", i).stdout or
+               "sender: \n" in sh("postcat", "-c", str(d), "-q", i).stdout)
+    original = next(queue_dir(d).rglob(qid)).read_bytes()
     res = q(d, action="delete", sender="MAILER-DAEMON", confirm=True, backup_dir=str(tmp_path))
     assert res["affected"] == 1 and res["total_after"] == 4 and res["backed_up"] == 1
-    qid = res["selected_ids"][0]
-    saved = os.listdir(res["backup_dir"])
-    assert f"{qid}.deferred.queuefile" in saved and "messages-0000.txt" in saved
+    assert res["selected_ids"] == [qid] and qid not in queue_ids(d)
+    kept = os.path.join(res["backup_dir"], f"{qid}.deferred.queuefile")
+    # kept before the delete: the queue file's bytes (a hard link on the queue's filesystem, the
+    # queue's own name gone now), readable renderings after it, in the background
+    assert open(kept, "rb").read() == original and os.stat(kept).st_nlink == 1
+    assert res["rendering"] == "background"
+    done = os.path.join(res["backup_dir"], "rendered.done")
+    for _ in range(300):
+        if os.path.exists(done):
+            break
+        time.sleep(0.1)
+    assert os.path.exists(done)
     assert "carol@partner.test" in open(os.path.join(res["backup_dir"], "messages-0000.txt")).read()
-    assert qid not in queue_ids(d)
+
+
+def test_delete_renders_in_the_foreground_when_asked(filled, tmp_path):
+    d, ids = filled
+    res = q(d, action="delete", sender="MAILER-DAEMON", confirm=True, backup_dir=str(tmp_path),
+            render_copies="foreground")
+    assert res["rendering"] == "done"
+    assert "carol@partner.test" in open(os.path.join(res["backup_dir"], "messages-0000.txt")).read()
 
 
 def test_selection_beyond_ids_limit_is_whole_and_listed_in_the_backup(filled, tmp_path):
