@@ -64,6 +64,17 @@ options:
   markdown_template:
     description: Jinja2 template of the Markdown summary, rendered into C(summary.md). The role passes its C(templates/summary.md.j2).
     type: path
+  host_reports:
+    description:
+      - Diagnosis reports to write first, one C(HOST.json) per key (mode 0600, atomically), so a
+        play writes every host's report with one module run on the controller instead of one
+        per host. The postfix_diagnose role passes the reports of its batch here.
+    type: dict
+    default: {}
+  render:
+    description: Build and write the fleet report (fleet.json, junit.xml, index.html, summary.md). False writes only I(host_reports).
+    type: bool
+    default: true
   fail_severities:
     description: Severities whose unfixed findings are JUnit failures (the others pass with their text as output).
     type: list
@@ -226,6 +237,7 @@ failed_hosts:
 
 import json
 import os
+import re
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -239,6 +251,9 @@ except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_junit import to_xml
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_model import build, summary_lines
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
+
+
+HOST_NAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,255}$")  # inventory names as file names: no slash, no space
 
 
 def _write(path, text):
@@ -260,6 +275,8 @@ def main():
             markdown_template=dict(type="path"),
             fail_severities=dict(type="list", elements="str", default=["critical", "high", "medium"],
                                  choices=["critical", "high", "medium", "low", "info"]),
+            host_reports=dict(type="dict", default={}),
+            render=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -282,9 +299,22 @@ def main():
             os.makedirs(p["directory"], mode=0o700)
         except OSError as exc:
             module.fail_json(msg="cannot create the reports directory %s: %s" % (p["directory"], exc))
+    bad = sorted(h for h in p["host_reports"] if not HOST_NAME.match(h) or h in (".", ".."))
+    if bad:
+        module.fail_json(msg="host_reports: %s cannot name a report file" % ", ".join(repr(h) for h in bad[:5]))
+    files = []
+    if not module.check_mode:
+        for host in sorted(p["host_reports"]):
+            path = os.path.join(p["directory"], host + ".json")
+            try:
+                _write(path, json.dumps(p["host_reports"][host], indent=4, sort_keys=False) + "\n")
+            except OSError as exc:
+                module.fail_json(msg="cannot write %s: %s" % (path, safe_io.oserror_text(exc)))
+            files.append(path)
+    if not p["render"]:
+        module.exit_json(changed=False, files=files, report={}, summary=[], failed_hosts=[])
     model = build(p["directory"], expected=p["hosts"], stale_after=p["stale_after"], title=p["title"],
                   dropped=p["dropped"])
-    files = []
     if not module.check_mode:
         try:
             path = os.path.join(p["directory"], "fleet.json")

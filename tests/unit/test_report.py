@@ -221,3 +221,21 @@ def test_host_that_dropped_out_after_its_diagnosis_is_failed_not_quietly_open(tm
     assert "copies of deleted mail under /var/backups/postfix-remedy/queue (90 days)" in steps
     # without the dropped list the same files would show gone as merely needing a fix
     assert {v["host"]: v["status"] for v in build(str(tmp_path), expected=["gone"])["hosts"]}["gone"] == "needs fixing"
+
+
+def test_host_reports_of_a_batch_are_written_by_one_call(tmp_path):
+    """The diagnose role writes every host's JSON with one postfix_report run on the controller
+    (host_reports, render=false): 0600 files, nothing else; names that cannot be file names are
+    refused before anything is written."""
+    from conftest import run_module
+
+    reports = {h: dict(host=h, generated_at="2026-11-29T07:00:00Z", check_mode=False, ids=["x.y"], counts={},
+                       findings=[], errors=[]) for h in ("mx-a", "mx-b.lab.test")}
+    res = run_module("postfix_report", dict(directory=str(tmp_path / "r"), host_reports=reports, render=False))
+    assert not res.get("failed"), res
+    assert sorted(os.listdir(tmp_path / "r")) == ["mx-a.json", "mx-b.lab.test.json"]
+    for h, rep in reports.items():
+        path = tmp_path / "r" / (h + ".json")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and json.loads(path.read_text()) == rep
+    bad = run_module("postfix_report", dict(directory=str(tmp_path / "s"), host_reports={"../evil": {}, "ok": {}}))
+    assert bad.get("failed") and "../evil" in bad["msg"] and not (tmp_path / "s" / "ok.json").exists()
