@@ -3,7 +3,7 @@
 """`make bench`: every benchmark, or the ones named; each prints its figures and ratios and
 rewrites its section of tests/bench/RESULTS.md. Not part of `make test`: no thresholds here.
 
-  python -m tests.bench.run_all                       # log 1 GiB, queue 1k/10k/100k, fleet 1/5/10/20
+  python -m tests.bench.run_all                       # log 1 GiB, journal 1M, queue 1k/10k/100k, fleet 1/10/50
   python -m tests.bench.run_all --only log --log-mb 256
   python -m tests.bench.run_all --only journal --journal-n 1000000
 """
@@ -22,7 +22,7 @@ def main(argv=None):
     ap.add_argument("--journal-n", type=int, default=int(os.environ.get("JOURNAL_N", 1_000_000)))
     ap.add_argument("--log-mb", type=int, default=int(os.environ.get("LOG_MB", 1024)))
     ap.add_argument("--queue-n", default=os.environ.get("QUEUE_N", "1000,10000,100000"))
-    ap.add_argument("--fleet", default=os.environ.get("FLEET", "1,5,10,20"))
+    ap.add_argument("--fleet", default=os.environ.get("FLEET", "1,10,50"))
     ap.add_argument("--suite", default=os.environ.get("SUITE", "bookworm"))
     args = ap.parse_args(argv)
     os.chdir(ROOT)
