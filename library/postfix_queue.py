@@ -85,10 +85,11 @@ options:
     choices: [background, foreground, 'no']
     default: background
   qshape_queues:
-    description: Queues summarised in the C(qshape) table.
+    description:
+      - Queues summarised in the C(qshape) table. Default C([deferred]) for I(action=list); an
+        action computes the table only when this is given (it costs a pass over every message).
     type: list
     elements: str
-    default: [deferred]
   qshape_by:
     description: Group the qshape table by recipient or sender domain.
     type: str
@@ -324,17 +325,18 @@ import os
 import re
 import resource
 import shutil
+import subprocess
 import tempfile
 import time
 
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import bounded_match, safe_io
     from ansible.module_utils import postfix_queue_lib as ql
-    from ansible.module_utils.postfix_cmd import Postfix, Stream, with_config
+    from ansible.module_utils.postfix_cmd import Postfix, with_config
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import bounded_match, safe_io
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, Stream, with_config
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, with_config
 
 POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
 POSTCAT_BATCH = 500  # queue files rendered per postcat call in a backup
@@ -378,31 +380,58 @@ def backup(module, pf, queue_directory, selected, backup_dir):
     message itself, restorable) and write the IDs kept to ids.txt, which then feeds postsuper.
     A hard link when the backup directory is on the queue's filesystem (the same bytes, kept
     when postsuper removes the queue's name; no data copied), else a copy. Readable renderings
-    come later (render_copies). Files are located by a merge join of sorted lists (ql.locate):
-    memory does not follow the queue. Returns (dest, number kept, path of ids.txt)."""
+    come later (render_copies). Each file is first looked for where Postfix's hash_queue_names /
+    hash_queue_depth put it; the few not there (moved since the listing, another layout) are
+    found by a merge join of sorted lists (ql.locate): memory does not follow the queue.
+    Returns (dest, number kept, path of ids.txt)."""
     os.makedirs(backup_dir, mode=0o700, exist_ok=True)
     # one new directory per run (0700), even for two runs in the same second
     dest = tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=backup_dir)
     id_list = os.path.join(dest, "ids.txt")
-    saved, link = 0, True
-    with open(id_list, "w", encoding="ascii") as ids:
-        for queue_name, qid, path in ql.locate(module, queue_directory, selected, dest):
-            copy = os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name))
+    hashed = set(re.split(r"[\s,]+", pf.param("hash_queue_names") or "")) - {""}
+    try:
+        depth = max(0, int(pf.param("hash_queue_depth") or 1))
+    except ValueError:
+        depth = 1
+    state = dict(saved=0, link=True)
+
+    def keep(path, copy):
+        if state["link"]:
             try:
-                if link:
-                    try:
-                        os.link(path, copy)
-                    except OSError as exc:
-                        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                            raise
-                        link = False  # another filesystem (or no links there): copy from now on
-                if not link:
-                    shutil.copy2(path, copy)
+                os.link(path, copy)
+                return
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    raise
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                state["link"] = False  # another filesystem (or no links there): copy from now on
+        shutil.copy2(path, copy)
+
+    misses = ql.SelectionFile(keep=0)
+    with open(id_list, "w", encoding="ascii") as ids:
+        for queue_name, qid in selected:
+            if queue_name == "corrupt":
+                continue
+            sub = list(qid[:depth]) if queue_name in hashed else []
+            path = os.path.join(queue_directory, queue_name, *sub, qid)
+            try:
+                keep(path, os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name)))
             except FileNotFoundError:
-                continue  # delivered or moved since the listing: nothing to delete either
+                misses.add(queue_name, qid)
+                continue
             ids.write(qid + "\n")
-            saved += 1
-    return dest, saved, id_list
+            state["saved"] += 1
+        if misses.count:
+            for queue_name, qid, path in ql.locate(module, queue_directory, misses, dest):
+                try:
+                    keep(path, os.path.join(dest, "%s.%s.queuefile" % (qid, queue_name)))
+                except FileNotFoundError:
+                    continue  # delivered or moved since the listing: nothing to delete either
+                ids.write(qid + "\n")
+                state["saved"] += 1
+    misses.close()
+    return dest, state["saved"], id_list
 
 
 def render_copies(pf, dest):
@@ -441,33 +470,63 @@ def render_in_background(pf, dest):
 STARTED = time.monotonic()
 
 
+POSTSUPER_PART_MIN = 2000  # IDs per extra postsuper process
+
+
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def postsuper_stdin(pf, argv, queue_ids):
-    """Run postsuper with the IDs on stdin from a file. Feeding a pipe (run_command's data=)
-    deadlocks above ~64 KB of IDs: postsuper fills its stderr pipe while we still write its
-    stdin (seen with 30,000 IDs). `queue_ids` is a path (one ID per line) or an iterable of IDs.
-    Its line per message is read as it comes; only the summary lines and a short tail are kept."""
+    """Run postsuper with the IDs on stdin from files, one postsuper per CPU when there are
+    many IDs (disjoint parts: each message is renamed or unlinked by exactly one of them).
+    Feeding a pipe (run_command's data=) deadlocks above ~64 KB of IDs, and its per-message
+    output goes to a file, read afterwards: only the summary lines and a short tail are kept.
+    `queue_ids` is a path (one ID per line) or an iterable of IDs."""
     keep, tail = collections.deque(maxlen=50), collections.deque(maxlen=5)  # bounded, like all else
     full = with_config([pf.bin(argv[0])] + list(argv[1:]), pf.config_dir)
-    with tempfile.TemporaryFile() as ids:
-        if isinstance(queue_ids, str):
-            src = open(queue_ids, "rb")  # noqa: SIM115 - closed below
-        else:
-            for qid in queue_ids:
-                ids.write(qid.encode("ascii") + b"\n")
-            ids.seek(0)
-            src = ids
+    with tempfile.TemporaryDirectory(prefix="postsuper-") as work:
+        # one pass to count, one to deal the IDs out: memory does not follow the selection
+        allp, count = os.path.join(work, "ids"), 0
+        src = open(queue_ids, "rb") if isinstance(queue_ids, str) else None  # noqa: SIM115 - closed below
         try:
-            with Stream(full, stdin=src, merge_stderr=True) as st:
-                for raw in st:
+            with open(allp, "wb") as fh:
+                for line in (src if src else (qid.encode("ascii") + b"\n" for qid in queue_ids)):
+                    fh.write(line)
+                    count += 1
+        finally:
+            if src:
+                src.close()
+        n = max(1, min(_cpus(), 4, count // POSTSUPER_PART_MIN))
+        parts = [os.path.join(work, "ids-%d" % i) for i in range(n)]
+        outs = [open(path, "wb") for path in parts]  # noqa: SIM115 - closed below
+        try:
+            with open(allp, "rb") as fh:
+                for i, line in enumerate(fh):
+                    outs[i % n].write(line)
+        finally:
+            for out in outs:
+                out.close()
+        procs = []
+        try:
+            for i, path in enumerate(parts):
+                with open(path, "rb") as stdin, open(os.path.join(work, "out-%d" % i), "wb") as out:
+                    procs.append(subprocess.Popen(full, stdin=stdin, stdout=out, stderr=subprocess.STDOUT,
+                                                  env=dict(os.environ, LC_ALL="C")))
+        finally:
+            rcs = [proc.wait() for proc in procs]
+        for i in range(len(procs)):
+            with open(os.path.join(work, "out-%d" % i), "rb") as out:
+                for raw in out:
                     line = raw.decode("utf-8", "replace").rstrip("\n")
                     if AFFECTED_RE.search(line) or "fatal" in line or "warning" in line:
                         keep.append(line)
                     tail.append(line)
-        finally:
-            if src is not ids:
-                src.close()
     text = "\n".join(list(keep) + [t for t in tail if t not in keep])
-    return st.rc, "", text
+    return max(rcs, key=abs) if rcs else 0, "", text
 
 
 def done(module, result):
@@ -493,7 +552,7 @@ def main():
             confirm=dict(type="bool", default=False),
             backup_dir=dict(type="path", default="/var/backups/postfix-remedy/queue"),
             render_copies=dict(type="str", default="background", choices=["background", "foreground", "no"]),
-            qshape_queues=dict(type="list", elements="str", default=["deferred"]),
+            qshape_queues=dict(type="list", elements="str"),
             qshape_by=dict(type="str", default="recipient", choices=["recipient", "sender"]),
             limit=dict(type="int", default=100),
             ids_limit=dict(type="int", default=1000),
@@ -514,6 +573,8 @@ def main():
         selection = ql.Selection(queues=p["queue"], sender=p["sender"], recipient=p["recipient"],
                                  min_age=p["min_age"], max_age=p["max_age"], min_size=p["min_size"],
                                  max_size=p["max_size"], reason=p["reason"], ids=p["ids"])
+        if p["qshape_queues"] is None:  # the table is the listing's; an action computes it when asked
+            p["qshape_queues"] = ["deferred"] if action == "list" else []
         for q in p["qshape_queues"]:
             if q not in ql.QUEUES:
                 raise ql.SelectionError("unknown queue %r in qshape_queues" % q)
@@ -524,7 +585,8 @@ def main():
     queue_directory = pf.param("queue_directory")
     qshape = ql.QShape(p["qshape_queues"], by=p["qshape_by"])
     try:
-        counts, selected, corrupt_paths, details, bad, err = scan(module, pf, selection, qshape, p["limit"],
+        counts, selected, corrupt_paths, details, bad, err = scan(module, pf, selection,
+                                                                  qshape if p["qshape_queues"] else None, p["limit"],
                                                                   p["ids_limit"], queue_directory)
     except bounded_match.PatternTimeout as exc:
         module.fail_json(msg="%s; nothing was changed" % exc)

@@ -48,9 +48,10 @@ def _load(name):
     return mod
 
 
-def run_module(name, args, check=False, diff=False):
-    """Run library/<name>.py main() with args; return its result dict (failed=True on fail_json)."""
-    mod = _load(name)
+def run_module(name, args, check=False, diff=False, module=None):
+    """Run library/<name>.py main() with args; return its result dict (failed=True on fail_json).
+    `module`: an already loaded library module (a test that patched something in it)."""
+    mod = module or _load(name)
     full = dict(args)
     full["_ansible_check_mode"] = check
     full["_ansible_diff"] = diff

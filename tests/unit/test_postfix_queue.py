@@ -9,7 +9,7 @@ import time
 from unittest import mock
 
 import pytest
-from conftest import clone_deferred, needs_postfix, needs_root, queue_dir, queue_ids, run_module, send, sh
+from conftest import _load, clone_deferred, needs_postfix, needs_root, queue_dir, queue_ids, run_module, send, sh
 
 pytestmark = [needs_postfix, needs_root]
 
@@ -227,3 +227,24 @@ def test_large_selection_goes_through_one_postsuper_without_deadlock(filled):
         signal.signal(signal.SIGALRM, old)
     assert res.get("affected") == n + 4 and res["selected_count"] == n + 4, {k: res.get(k) for k in ("msg", "failed")}
     assert res["counts_after"]["hold"] == n + 5 and res["total_after"] == res["total_before"]
+
+
+def test_postsuper_on_every_cpu_acts_on_each_message_once(filled, monkeypatch):
+    """Many IDs are dealt out to one postsuper per CPU (disjoint parts): every selected message
+    is held exactly once and the summaries of all parts add up."""
+    d, ids = filled
+    mod = _load("postfix_queue")
+    monkeypatch.setattr(mod, "POSTSUPER_PART_MIN", 1)
+    monkeypatch.setattr(mod, "_cpus", lambda: 3)
+    res = run_module("postfix_queue", dict(config_dir=str(d), action="hold", queue=["deferred"]), module=mod)
+    assert res["affected"] == 4 and res["counts_after"]["hold"] == 5 and res["counts_after"]["deferred"] == 0, res
+
+
+def test_delete_finds_hashed_and_flat_queue_files(filled, tmp_path):
+    """The backup looks where hash_queue_names / hash_queue_depth put a file (deferred is hashed,
+    hold is flat by default) and falls back to the walk for a file elsewhere."""
+    d, ids = filled
+    res = q(d, action="delete", queue=["deferred", "hold"], confirm=True, backup_dir=str(tmp_path), render_copies="no")
+    assert res["backed_up"] == 5 and res["affected"] == 5 and res["total_after"] == 0
+    kept = sorted(f for f in os.listdir(res["backup_dir"]) if f.endswith(".queuefile"))
+    assert kept == sorted("%s.%s.queuefile" % (i, queue) for i, queue in ids.items())
