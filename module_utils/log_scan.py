@@ -292,8 +292,9 @@ class Scanner:
                         self.line(raw)
             except OSError:
                 return False
-        # stopped early, grep ends by our kill or by SIGPIPE (the pipe closed): both are fine
-        if st.rc not in (0, 1) and not (stopped and st.rc < 0):
+        # -9: Stream's own kill of a grep that had not exited yet when its output ended; stopped
+        # early, grep may also end by SIGPIPE (the pipe closed): all fine, the output was read
+        if st.rc not in (0, 1, -9) and not (stopped and st.rc < 0):
             return False
         with open(path, "rb") as fh:
             fh.seek(start)
