@@ -524,18 +524,20 @@ import time
 
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import diagnose_rules as rules
-    from ansible.module_utils import dsn_parse, journal_scan, log_scan, safe_io
+    from ansible.module_utils import dns_probe, dsn_parse, journal_scan, log_scan, safe_io
     from ansible.module_utils import host_probes as hp
     from ansible.module_utils import postfix_conf as pc
     from ansible.module_utils import postfix_queue_lib as ql
+    from ansible.module_utils.fault_catalog import make_finding
     from ansible.module_utils.postfix_cmd import Postfix, with_config
     from ansible.module_utils.secret_params import hide, secret_values
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import diagnose_rules as rules
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import dsn_parse, journal_scan, log_scan, safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import dns_probe, dsn_parse, journal_scan, log_scan, safe_io
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import host_probes as hp
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_conf as pc
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.fault_catalog import make_finding
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, with_config
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.secret_params import hide, secret_values
 
@@ -723,7 +725,7 @@ class Diagnosis:
         return False
 
     def _dns(self, resolvers):
-        from ansible.module_utils.dns_probe import Resolver, ptr_name
+        Resolver, ptr_name = dns_probe.Resolver, dns_probe.ptr_name
         live = [s["address"] for s in resolvers.get("servers", []) if s["answers"]]
         if not live:
             return dict(skipped="no resolver answers")
@@ -759,7 +761,7 @@ class Diagnosis:
         return out
 
     def outbound_probe(self, queue, resolvers):
-        from ansible.module_utils.dns_probe import Resolver
+        Resolver = dns_probe.Resolver
         live = [s["address"] for s in resolvers.get("servers", []) if s["answers"]]
         if not live:
             return None
@@ -956,7 +958,6 @@ class Diagnosis:
             self.result["probes"] = probes
             findings += rules.probe_findings(dict(probes, listening={int(k): v for k, v in probes["listening"].items()}), opts)
             if getattr(self, "_untrusted_ca", None):
-                from ansible.module_utils.fault_catalog import make_finding
                 findings.append(make_finding("tls.untrusted_issuer", "smtp_tls_CAfile %s does not exist" % self._untrusted_ca,
                                              evidence=dict(smtp_tls_CAfile=self._untrusted_ca),
                                              fix=dict(params={"smtp_tls_CAfile": _system_ca_bundle()})))

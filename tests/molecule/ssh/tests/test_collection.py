@@ -34,7 +34,7 @@ CONSUMER_PLAY = """---
 
     - name: What the module saw
       ansible.builtin.copy:
-        dest: "{{{{ lookup('ansible.builtin.pipe', 'pwd') }}}}/postconf.json"
+        dest: "{{{{ playbook_dir }}}}/postconf.json"
         content: "{{{{ consumer_postconf | to_json }}}}"
         mode: "0600"
       delegate_to: localhost
@@ -51,17 +51,19 @@ def consumer(tmp_path_factory):
     repo = tmp_path_factory.mktemp("consumer-repo")
     (repo / "ansible.cfg").write_text("[defaults]\ncollections_path = ./collections\ngathering = explicit\n"
                                       "interpreter_python = auto_silent\n")
-    (repo / "site.yml").write_text(CONSUMER_PLAY.format(host=HOST))
+    (repo / "playbooks").mkdir()
+    (repo / "playbooks" / "site.yml").write_text(CONSUMER_PLAY.format(host=HOST))
     # Only what a user's shell has: none of this repository's ANSIBLE_* settings (Molecule's
     # ANSIBLE_LIBRARY / ANSIBLE_MODULE_UTILS / ANSIBLE_ROLES_PATH would hide a broken collection).
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "MOLECULE_"))}
-    env.update(ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_NOCOLOR="1", LAB_HOSTS=HOST,
+    # run from the repository's root, as from a shell there (PWD is what a shell exports)
+    env.update(ANSIBLE_CONFIG=str(repo / "ansible.cfg"), ANSIBLE_NOCOLOR="1", LAB_HOSTS=HOST, PWD=str(repo),
                CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"))
     inst = subprocess.run(["ansible-galaxy", "collection", "install", "-p", str(repo / "collections"), str(tarballs[0])],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=300)
     assert inst.returncode == 0, inst.stdout + inst.stderr
     run = subprocess.run(["ansible-playbook", "-i", str(ROOT / "inventories" / "lab"), "-e", "lab_connection=ssh",
-                          "site.yml"], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+                          "playbooks/site.yml"], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
     return repo, run
 
 
@@ -79,7 +81,7 @@ def test_the_consumer_playbook_runs_by_fully_qualified_names(consumer):
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     recap = {m.group(1): int(m.group(5)) for m in lab_run.RECAP.finditer(run.stdout)}
     assert recap.get(HOST) == 0, run.stdout[-3000:]  # no failed task
-    seen = json.loads((repo / "postconf.json").read_text())
+    seen = json.loads((repo / "playbooks" / "postconf.json").read_text())
     assert seen["changed"] is False and "soft_bounce" in seen["values"]
 
 
@@ -88,3 +90,4 @@ def test_the_reports_land_in_the_consumer_repository(consumer):
     report = json.loads((repo / "reports" / (HOST + ".json")).read_text())
     assert report["host"] == HOST and report["log"]["source"] == "journal"
     assert oct((repo / "reports").stat().st_mode & 0o777) == "0o700"
+    assert not (repo / "playbooks" / "reports").exists()  # the working directory, not the playbook's
