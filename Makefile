@@ -148,7 +148,7 @@ docs:
 STAGE := $(CURDIR)/.cache/collection/ansible_collections/postfix_remedy/toolkit
 collection: venv
 	rm -rf $(CURDIR)/.cache/collection dist && mkdir -p $(STAGE)/plugins dist
-	cp -a galaxy.yml README.md CHANGELOG.md COPYING meta playbooks roles docs $(STAGE)/
+	cp -a galaxy.yml README.md CHANGELOG.md LICENSE meta playbooks roles docs $(STAGE)/
 	cp -a library $(STAGE)/plugins/modules
 	cp -a module_utils $(STAGE)/plugins/module_utils
 	rm -rf $(STAGE)/roles/lab_* $(STAGE)/playbooks/lab.yml $(STAGE)/playbooks/demo.yml  # the lab stays here

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render docs/faults.md, the reader's page of the fault catalog, from module_utils/fault_catalog.py.
 
     python3 docs/render_faults.py > docs/faults.md     (make docs)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Build (or reuse) localhost/postfix-lab:<suite> from debootstrap.
 # The image carries a label with the hash of this recipe; it is rebuilt only
 # when the recipe changes, so re-running is a no-op when the image is current.

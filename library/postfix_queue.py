@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: inspect and act on the mail queue with one postsuper call per action.
 from __future__ import annotations
 
@@ -325,18 +325,17 @@ import os
 import re
 import resource
 import shutil
-import subprocess
 import tempfile
 import time
 
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import bounded_match, safe_io
     from ansible.module_utils import postfix_queue_lib as ql
-    from ansible.module_utils.postfix_cmd import Postfix, with_config
+    from ansible.module_utils.postfix_cmd import Postfix, run_together, with_config
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import bounded_match, safe_io
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, with_config
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, run_together, with_config
 
 POSTSUPER_FLAG = {"requeue": "-r", "hold": "-h", "release": "-H", "delete": "-d"}
 POSTCAT_BATCH = 500  # queue files rendered per postcat call in a backup
@@ -510,15 +509,8 @@ def postsuper_stdin(pf, argv, queue_ids):
         finally:
             for out in outs:
                 out.close()
-        procs = []
-        try:
-            for i, path in enumerate(parts):
-                with open(path, "rb") as stdin, open(os.path.join(work, "out-%d" % i), "wb") as out:
-                    procs.append(subprocess.Popen(full, stdin=stdin, stdout=out, stderr=subprocess.STDOUT,
-                                                  env=dict(os.environ, LC_ALL="C")))
-        finally:
-            rcs = [proc.wait() for proc in procs]
-        for i in range(len(procs)):
+        rcs = run_together(full, [(path, os.path.join(work, "out-%d" % i)) for i, path in enumerate(parts)])
+        for i in range(len(rcs)):
             with open(os.path.join(work, "out-%d" % i), "rb") as out:
                 for raw in out:
                     line = raw.decode("utf-8", "replace").rstrip("\n")

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: keep lookup tables and their indexes in step, rebuilding only when needed.
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Delivery status notifications: RFC 3464 reports and Postfix's own bounce text.
 
 Returns one record per failed recipient: status code, class (temporary/permanent), the meaning

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Live checks on the managed host: resolvers, listeners, master process, TLS files, tables,
 SASL sockets, outbound SMTP reachability. Pure functions over the file system and sockets;
 commands (openssl) go through the `run` callable the module passes in (run_command, argv lists).

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Postfix's log from the systemd journal, scanned with the same signatures as a log file.
 
 journalctl (argv only) prints the entries in `short-iso` form, which is a syslog line with an

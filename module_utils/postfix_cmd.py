@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run Postfix commands from modules: argv lists only, one place for `-c`.
 
 Shared by every postfix-remedy module. Nothing here builds a shell string.
@@ -225,3 +225,18 @@ class Stream:
             self.stderr = self._err.read().decode("utf-8", "replace")
             self._err.close()
         return False
+
+
+def run_together(argv, jobs):
+    """Run one argv per job at the same time, job = (stdin path, output path): each process reads
+    its own file and writes stdout+stderr to its own file (no pipe to fill while we wait). Waits
+    for all of them and returns their exit codes in job order. For postsuper on every CPU."""
+    procs = []
+    try:
+        for stdin_path, out_path in jobs:
+            with open(stdin_path, "rb") as stdin, open(out_path, "wb") as out:
+                procs.append(subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=subprocess.STDOUT,
+                                              env=dict(os.environ, LC_ALL="C")))
+    finally:
+        rcs = [proc.wait() for proc in procs]
+    return rcs

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Mail queue helpers: streamed `postqueue -j`, selection, qshape, queue-file lookup.
 
 `postqueue -j` is read line by line from a pipe (AnsibleModule.run_command buffers the whole

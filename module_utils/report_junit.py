@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """JUnit XML from the fleet report model: a CI system shows failing hosts as failing tests.
 
 One <testsuite> per host, one <testcase> per host x finding (classname = host, name = fault ID).

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the report templates with Jinja2 directly: autoescaping on for HTML (every value that
 came from a host, a log line or a bounce is escaped), a sandbox for both, no Ansible filters.
 

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Credentials written straight into Postfix configuration, found so modules can hide them.
 
 `smtp_sasl_password_maps = static:user:password` or `inline:{ [relay]:587=user:password }` put

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inventory of the running lab fleet: every container labelled io.postfix-remedy.lab=1, or the
 running containers named in LAB_HOSTS (comma-separated: the test scenarios' own containers).
 

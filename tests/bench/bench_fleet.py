@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fleet cost, split: controller CPU and target-side CPU per host, on a lab fleet of up to 50
 Postfix containers (make lab N=50), over both transports of the lab inventory (podman exec, and
 SSH as the admin with sudo through `sshd -i`), for diagnose.yml and a no-op remediate.yml next to

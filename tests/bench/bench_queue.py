@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Queue: postfix_queue against seed 003's pipeline on identical real queues in a lab container.
 
 For N = 1,000 / 10,000 / 100,000 messages (30 % bounces from MAILER-DAEMON, 5 % held, the rest

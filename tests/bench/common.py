@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared by the benchmarks: timing a child process with its peak memory, machine facts, and
 RESULTS.md (written by the benchmark itself, one section per benchmark)."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A realistic Postfix mail log of a given size: mostly normal traffic (smtpd sessions, cleanup,
 qmgr, smtp/local deliveries) with a few percent of fault lines in every cataloged wording (our
 own fixture lines, tests/unit/fixtures/log_lines.py) and benign policy rejects.

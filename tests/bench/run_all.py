@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make bench`: every benchmark, or the ones named; each prints its figures and ratios and
 rewrites its section of tests/bench/RESULTS.md. Not part of `make test`: no thresholds here.
 

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One diagnosis log scan in its own process (so its peak memory is its own), as the
 postfix_diagnose module runs it: load the state file, scan, save the state. Prints JSON."""
 from __future__ import annotations

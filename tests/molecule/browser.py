@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Headless Chromium (Debian's chromium package) for the report checks: a screenshot to look at
 and a PDF whose text layer is what the page really shows (collapsed <details> stay hidden).
 

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the remediation verifiers share: run a playbook exactly as an admin would, read the
 play recap, fingerprint what a dry run must not change, read the per-host reports.
 

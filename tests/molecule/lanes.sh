@@ -1,6 +1,6 @@
 #!/bin/bash
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # Run Molecule scenarios in two lanes at once (make test on 2 cores: the scenarios wait on Postfix
 # timers and containers much of the time). Each argument is one lane: "scenario:suite ...", run in
 # order. A scenario name appears in one lane only (Molecule keeps one state directory per

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared pytest fixtures: run modules in-process against real Postfix instances.
 
 `postfix_dir` is a scratch configuration directory (postconf/postmap work on it);

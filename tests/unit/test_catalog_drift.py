@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One place per fault: module_utils/fault_catalog.py holds every per-ID fact, and everything
 that acts on an ID agrees with it (a new fault ID cannot be half added, and no role keeps its
 own list of IDs)."""

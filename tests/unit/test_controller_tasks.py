@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tasks that run on the controller never use become: over SSH with become (the field's way in),
 a delegated task would otherwise sudo on the admin's laptop, and the reports would belong to root."""
 from __future__ import annotations

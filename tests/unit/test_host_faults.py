@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Issue 16's two host faults: who holds Postfix's ports when master is down (from /proc, no
 extra tools), and an incomplete chroot (what Debian's configure-instance.sh would have copied)."""
 from __future__ import annotations

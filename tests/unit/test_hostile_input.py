@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hostile input, property-based (hypothesis): random bytes, invalid UTF-8, 1 MB lines, truncated
 gzip, lines crafted to look like another fault; queue IDs, senders and patterns with shell
 metacharacters and newlines; parameter values that try to add a second main.cf line.

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The systemd journal as a log source (issue 16): real journal files made with
 systemd-journal-remote, read with journalctl --directory, compared with the same lines in a file."""
 from __future__ import annotations

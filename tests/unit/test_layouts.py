@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The modules import this project's module_utils in a way that works from this repository
 (ansible.cfg: module_utils = module_utils, imported as ansible.module_utils.X) and from the
 installed collection (ansible_collections.postfix_remedy.toolkit.plugins.module_utils.X):

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Issue 19 on the host side: the run lock (postfix_lock) and the change window's helper
 (roles/postfix_change_window/files/postfix-remedy-window.py), run as Ansible and the dead-man switch
 run them."""

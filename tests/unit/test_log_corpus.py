@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The log scanner on real logs from other projects (../shared/corpus, read in place, never copied).
 
 Prints per-ID counts and the share of fault-looking lines left unclassified, writes the same

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """postfix_diagnose against real Postfix configuration directories and instances.
 
 DNS goes only to in-test responders on 127.88.0.x (the host's resolver is never asked).

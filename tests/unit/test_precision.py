@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A finding is a claim about this server (issue 17): the five false findings measured on a
 healthy server's week, as lines of the same shapes written here, give no finding; the same
 words from our own side (outbound, internal clients) still do.

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A queue action killed in the middle (SIGKILL to the module and its postsuper, the worst a
 closed laptop or a killed AWX job can do) leaves the queue consistent and loses no mail:
 every message is still queued (in its old or its new place) or, for a delete, saved in the

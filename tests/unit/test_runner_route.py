@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The AWX / ansible-runner route: the same project run through ansible-runner's Python API
 (what AWX and AAP execution environments call), on the controller-only report playbook, and the
 EE definition accepted by ansible-builder (the image itself is built in AWX's pipeline, not here).

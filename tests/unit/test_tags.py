@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Phase tags (diagnose, backup, fix, verify, release, report) on every task of the roles that
 run a remediation, so --tags / --skip-tags select phases; tasks every phase needs are `always`.
 Dynamic includes pass their tags on with `apply` (tags on include_tasks alone reach no task)."""

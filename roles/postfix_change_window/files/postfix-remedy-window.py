@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # postfix-remedy: the host side of a change window (seed 002). Installed by the
 # postfix_change_window role as /usr/local/sbin/postfix-remedy-window; standard library only.
 #

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs INSIDE a rollout lab host: a stand-in for another service that grabs port 25 the moment
 Postfix lets go of it, but only while the watched files differ from what they were at start-up.
 

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make demo`'s playbook on three lab hosts, run twice, and its report looked at in a browser.
 
 The screenshot and PDF are kept in tests/artifacts/ (not in git) for a person to look at.

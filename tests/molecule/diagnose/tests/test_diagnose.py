@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The diagnose scenario: each host's report names exactly the faults injected into it.
 
 Reports come from the converge run (reports/real) and from `ansible-playbook --check

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """make fault ID=<id>: one fault, one lab host, the whole cycle through the playbooks an admin runs.
 
 Fixable IDs (auto, or opt-in with the lab's example data in roles/lab_faults/vars/main.yml) are

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The collection as another repository uses it: built (make collection), installed into an
 empty directory with ansible-galaxy, and run by fully qualified names only, with that
 repository's own ansible.cfg (no library/, module_utils/ or roles_path of ours), over SSH with
@@ -73,7 +73,7 @@ def test_the_installed_collection_is_all_the_consumer_has(consumer):
     assert (installed / "plugins" / "modules" / "postfix_diagnose.py").is_file()
     assert (installed / "plugins" / "module_utils" / "fault_catalog.py").is_file()
     assert not (installed / "library").exists() and not (installed / "roles" / "lab_faults").exists()
-    assert (installed / "meta" / "runtime.yml").is_file() and (installed / "COPYING").is_file()
+    assert (installed / "meta" / "runtime.yml").is_file() and (installed / "LICENSE").is_file()
 
 
 def test_the_consumer_playbook_runs_by_fully_qualified_names(consumer):

@@ -1,5 +1,5 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
-# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The field's way in (issue 16): every playbook over real SSH as the unprivileged admin with sudo,
 through the repository's inventories/lab (lab_connection ssh), on a file-logging host whose sudo
 needs a vault-encrypted password and on a journal-only host.
