@@ -14,6 +14,7 @@ TIMES=$ROOT/.cache/test-times.log
 mkdir -p "$LOGS"
 
 lane() {
+  local failed=0
   for item in $1; do
     s=${item%%:*}; suite=${item#*:}; log=$LOGS/$suite-$s.log; start=$(date +%s)
     echo "=== molecule scenario $s ($suite) started"
@@ -23,9 +24,10 @@ lane() {
     else
       took=$(( $(date +%s) - start ))
       echo "=== molecule scenario $s ($suite) FAILED after $took s; its output:"; cat "$log"
-      return 1
+      failed=1  # the lane goes on: one CI run reports every failing scenario
     fi
   done
+  return $failed
 }
 
 pids=()
