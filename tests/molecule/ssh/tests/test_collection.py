@@ -28,7 +28,7 @@ CONSUMER_PLAY = """---
       check_mode: true
       register: consumer_postconf
 
-    - name: The collection's diagnosis role (its own scan state: the other tests' first runs stay full scans)
+    - name: The collection's diagnosis role, with its own scan state (the other tests' first runs stay full scans)
       ansible.builtin.include_role:
         name: postfix_remedy.toolkit.postfix_diagnose
       vars:
