@@ -488,17 +488,18 @@ def postsuper_stdin(pf, argv, queue_ids):
     keep, tail = collections.deque(maxlen=50), collections.deque(maxlen=5)  # bounded, like all else
     full = with_config([pf.bin(argv[0])] + list(argv[1:]), pf.config_dir)
     with tempfile.TemporaryDirectory(prefix="postsuper-") as work:
-        # one pass to count, one to deal the IDs out: memory does not follow the selection
-        allp, count = os.path.join(work, "ids"), 0
-        src = open(queue_ids, "rb") if isinstance(queue_ids, str) else None  # noqa: SIM115 - closed below
-        try:
+        # count the IDs, then deal them out (memory does not follow the selection); a list of
+        # IDs given as a file is read where it is, not copied first
+        if isinstance(queue_ids, str):
+            allp = queue_ids
+            with open(allp, "rb") as fh:
+                count = sum(1 for _line in fh)
+        else:
+            allp, count = os.path.join(work, "ids"), 0
             with open(allp, "wb") as fh:
-                for line in (src if src else (qid.encode("ascii") + b"\n" for qid in queue_ids)):
-                    fh.write(line)
+                for qid in queue_ids:
+                    fh.write(qid.encode("ascii") + b"\n")
                     count += 1
-        finally:
-            if src:
-                src.close()
         n = max(1, min(_cpus(), 4, count // POSTSUPER_PART_MIN))
         parts = [os.path.join(work, "ids-%d" % i) for i in range(n)]
         outs = [open(path, "wb") for path in parts]  # noqa: SIM115 - closed below
