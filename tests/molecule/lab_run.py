@@ -48,13 +48,13 @@ def scenario_hosts():
 
 
 def inventory_args():
-    """Molecule's inventory (podman exec as root), or with LAB_CONNECTION=ssh the repository's
-    inventories/lab over real SSH as the admin with sudo, limited to this scenario's containers
-    (the way a user reaches a fleet)."""
+    """Molecule's inventory directory (root in the containers, through nsenter: base.yml), or with
+    LAB_CONNECTION=ssh the repository's inventories/lab over real SSH as the admin with sudo,
+    limited to this scenario's containers (the way a user reaches a fleet)."""
     if os.environ.get("LAB_CONNECTION") == "ssh":
         ENV["LAB_HOSTS"] = ",".join(scenario_hosts())
         return ["-i", str(ROOT / "inventories" / "lab"), "-e", "lab_connection=ssh", *SSH_EXTRA]
-    return ["-i", os.environ["MOLECULE_INVENTORY_FILE"]]
+    return ["-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])]
 
 
 SSH_EXTRA = []  # extra arguments for SSH runs (the vaulted become passwords), set by a scenario
@@ -68,8 +68,10 @@ def start_playbook(name, kind, *args, session=False):
             "-e", "postfix_diagnose_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_remediate_report_dir=%s" % reports_dir(kind),
             "-e", "postfix_report_dir=%s" % reports_dir(kind), *args]
-    return subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen(argv, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=session)
+    proc.lab_name = "%s-%s" % (name, kind)
+    return proc
 
 
 def finish(proc, timeout=900):
@@ -77,6 +79,10 @@ def finish(proc, timeout=900):
     stdout, stderr = proc.communicate(timeout=timeout)
     recap = {m.group(1): dict(zip(("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored"),
                                   map(int, m.groups()[1:]))) for m in RECAP.finditer(stdout)}
+    keep = os.environ.get("LAB_PLAYBOOK_LOGS")  # where time goes: also set ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        Path(keep, "%s-%d.log" % (getattr(proc, "lab_name", "playbook"), proc.pid)).write_text(stdout + stderr)
     return proc.returncode, stdout + stderr, recap
 
 

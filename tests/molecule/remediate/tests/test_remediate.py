@@ -42,16 +42,21 @@ def wait_for_empty_queue(host, seconds=60):
     return False
 
 
+# The six hosts in one batch (the default 10% would make six batches one after the other); the
+# batches, the brake and their reports are the rollout scenario's subject.
+ONE_BATCH = ("-e", "remediate_serial=100%")
+
+
 @pytest.fixture(scope="module")
 def runs():
     """The whole sequence once; each test checks one property of it."""
     out = {}
     out["before"] = playbook("diagnose", "before")
-    out["check"] = check_run("remediate", "check", HOSTS)
-    out["fix"] = playbook("remediate", "fix")
+    out["check"] = check_run("remediate", "check", HOSTS, *ONE_BATCH)
+    out["fix"] = playbook("remediate", "fix", *ONE_BATCH)
     out["queue_empty"] = wait_for_empty_queue("rem-dns")
     out["after"] = playbook("diagnose", "after")
-    out["again"] = playbook("remediate", "again")
+    out["again"] = playbook("remediate", "again", *ONE_BATCH)
     return out
 
 

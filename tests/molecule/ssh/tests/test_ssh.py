@@ -193,7 +193,7 @@ def test_a_fix_that_cannot_validate_is_rolled_back_over_ssh(runs):
             """ % JOURNAL))
     env = dict(ENV, ANSIBLE_ROLES_PATH=str(ROOT / "roles"), ANSIBLE_LIBRARY=str(ROOT / "library"),
                ANSIBLE_MODULE_UTILS=str(ROOT / "module_utils"))
-    subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], play], env=env, check=True,
+    subprocess.run(["ansible-playbook", "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]), play], env=env, check=True,
                    capture_output=True, timeout=300)
     before = sh(JOURNAL, CONFIG).stdout
     rc, out, recap = run_ssh("remediate", "rollback", "-l", JOURNAL)
