@@ -71,6 +71,13 @@ options:
         per host. The postfix_diagnose role passes the reports of its batch here.
     type: dict
     default: {}
+  host_report_suffix:
+    description:
+      - How the files of I(host_reports) end after the host name. The postfix_remediate role
+        writes its records as C(HOST.remediation.json).
+    type: str
+    choices: [.json, .remediation.json, .change_window.json]
+    default: .json
   render:
     description: Build and write the fleet report (fleet.json, junit.xml, index.html, summary.md). False writes only I(host_reports).
     type: bool
@@ -276,6 +283,7 @@ def main():
             fail_severities=dict(type="list", elements="str", default=["critical", "high", "medium"],
                                  choices=["critical", "high", "medium", "low", "info"]),
             host_reports=dict(type="dict", default={}),
+            host_report_suffix=dict(type="str", default=".json", choices=[".json", ".remediation.json", ".change_window.json"]),
             render=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
@@ -305,7 +313,7 @@ def main():
     files = []
     if not module.check_mode:
         for host in sorted(p["host_reports"]):
-            path = os.path.join(p["directory"], host + ".json")
+            path = os.path.join(p["directory"], host + p["host_report_suffix"])
             try:
                 _write(path, json.dumps(p["host_reports"][host], indent=4, sort_keys=False) + "\n")
             except OSError as exc:
