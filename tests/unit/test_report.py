@@ -239,3 +239,19 @@ def test_host_reports_of_a_batch_are_written_by_one_call(tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600 and json.loads(path.read_text()) == rep
     bad = run_module("postfix_report", dict(directory=str(tmp_path / "s"), host_reports={"../evil": {}, "ok": {}}))
     assert bad.get("failed") and "../evil" in bad["msg"] and not (tmp_path / "s" / "ok.json").exists()
+
+
+def test_remediation_records_of_a_batch_take_their_own_suffix(tmp_path):
+    """The remediate role writes HOST.remediation.json for its batch with the same one call; the
+    fleet report then finds them beside the diagnosis files. Only the known suffixes are accepted."""
+    from conftest import run_module
+
+    records = {h: dict(host=h, selected=["config.soft_bounce_on"], rolled_back=False) for h in ("mx-a", "mx-b")}
+    res = run_module("postfix_report", dict(directory=str(tmp_path), host_reports=records,
+                                            host_report_suffix=".remediation.json", render=False))
+    assert not res.get("failed"), res
+    assert sorted(os.listdir(tmp_path)) == ["mx-a.remediation.json", "mx-b.remediation.json"]
+    assert json.loads((tmp_path / "mx-b.remediation.json").read_text()) == records["mx-b"]
+    bad = run_module("postfix_report", dict(directory=str(tmp_path / "s"), host_reports=records,
+                                            host_report_suffix="/../x.json", render=False))
+    assert bad.get("failed") and "host_report_suffix" in bad["msg"] and not (tmp_path / "s").exists()
