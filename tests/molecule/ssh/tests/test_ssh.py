@@ -190,6 +190,7 @@ def test_a_fix_that_cannot_validate_is_rolled_back_over_ssh(runs):
                   vars:
                     lab_faults_inject: [ipv6.unreachable]
                     lab_faults_ipv6_listen: true
+                    lab_faults_log_fresh: true  # new lines: the earlier ones predate the fix in the ledger
             """ % JOURNAL))
     env = dict(ENV, ANSIBLE_ROLES_PATH=str(ROOT / "roles"), ANSIBLE_LIBRARY=str(ROOT / "library"),
                ANSIBLE_MODULE_UTILS=str(ROOT / "module_utils"))
