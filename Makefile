@@ -129,8 +129,9 @@ matrix: setup
 # name stays in one lane (one Molecule state directory and one set of container names each).
 # The whole matrix, every scenario on every suite: make matrix MATRIX_SCENARIOS="$(SCENARIOS)".
 # Balanced by the times measured with both lanes running (2026-11-29, s; the containers reached
-# through nsenter, base.yml): remediate 590 + diagnose 288/294/293 + lab 125 | rollout 443 +
-# ssh 626 + demo 358 + modules 117/110/~115. About 6 min of setup, lint, sanity and unit first.
+# through nsenter, base.yml): remediate 535 + diagnose 288/290/295 + lab 134 | rollout 398 +
+# ssh 612 + demo 365 + modules 133/115/105. About 7 min of setup, lint, sanity and unit first;
+# make test took 33.5 min in all.
 LANE_A ?= remediate:bookworm diagnose:bookworm diagnose:bullseye diagnose:trixie lab:bookworm
 LANE_B ?= rollout:bookworm ssh:bookworm demo:bookworm modules:bookworm modules:bullseye modules:trixie
 images: system-deps
