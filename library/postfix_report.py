@@ -76,7 +76,7 @@ options:
       - How the files of I(host_reports) end after the host name. The postfix_remediate role
         writes its records as C(HOST.remediation.json).
     type: str
-    choices: [.json, .remediation.json, .change_window.json]
+    choices: [.json, .remediation.json]
     default: .json
   render:
     description: Build and write the fleet report (fleet.json, junit.xml, index.html, summary.md). False writes only I(host_reports).
@@ -283,7 +283,7 @@ def main():
             fail_severities=dict(type="list", elements="str", default=["critical", "high", "medium"],
                                  choices=["critical", "high", "medium", "low", "info"]),
             host_reports=dict(type="dict", default={}),
-            host_report_suffix=dict(type="str", default=".json", choices=[".json", ".remediation.json", ".change_window.json"]),
+            host_report_suffix=dict(type="str", default=".json", choices=[".json", ".remediation.json"]),
             render=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
