@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One-pass, incremental scanner of Postfix mail logs.
 
-Per file: find the candidate lines (grep -F on the anchor words for big plain files, bytes.find
-on blocks otherwise), classify only those lines with the ordered signatures, and keep compact
+Per file: find the candidate lines (grep -F on log_signatures.CANDIDATE_WORDS for big plain
+files, bytes.find on blocks otherwise), classify only those lines with the ordered signatures, and keep compact
 aggregates per fault ID (count, first/last time, a few masked samples, counters per named
 group). The state (offset and aggregates) is saved per file identity (device + inode), so a
 re-run reads only what was appended, and a rotated file (renamed, same inode) is recognised
@@ -188,13 +188,14 @@ def _bump_shape(shapes, key, n, sample):
 # ---------------------------------------------------------------- scanning
 class Scanner:
     """Classify candidate lines into an aggregate. Candidates come either from feed() (blocks of
-    bytes, anchors found with bytes.find) or from grep_file() (grep -F, Aho-Corasick in C)."""
+    bytes, candidate words found with bytes.find) or from grep_file() (grep -F, in C)."""
 
     def __init__(self, since=None, year_hint=None, masked=True):
         self.since = since
         self.year_hint = year_hint or time.localtime().tm_year
         self.masked = masked
         self.agg = new_agg()
+        self._ts_key, self._ts = None, None
 
     def feed(self, buf):
         """Scan a block of whole lines (bytes ending in a newline, or the last partial line)."""
@@ -211,34 +212,44 @@ class Scanner:
             status[k] = status.get(k, 0) + 1
             if k != "sent":
                 starts.add(rfind(b"\n", 0, m.start()) + 1)
-        for anchor in sig.ANCHORS + sig.FAULT_WORDS:
-            i = find(anchor)
+        for word in sig.FAULT_WORDS + sig.INFO_WORDS:  # the status= part of CANDIDATE_WORDS is above
+            i = find(word)
             while i >= 0:
                 starts.add(rfind(b"\n", 0, i) + 1)
                 i = find(b"\n", i)  # the rest of this line is already a candidate
                 if i < 0:
                     break
-                i = find(anchor, i)
+                i = find(word, i)
         for start in sorted(starts):
             end = find(b"\n", start)
             self.line(buf[start:min(len(buf) if end < 0 else end, start + MAX_LINE)])
         return agg
 
+    def _time(self, line):
+        """parse_time(), remembering the last syslog stamp: a busy log has many lines per second,
+        and "Mmm dd hh:mm:ss" (the first 15 characters) decides the result alone."""
+        key = line[:15] if line[3:4] == " " else None
+        if key is not None and key == self._ts_key:
+            return self._ts
+        ts = parse_time(line, self.year_hint)
+        if key is not None:
+            self._ts_key, self._ts = key, ts
+        return ts
+
     def line(self, raw):
         """One candidate line (bytes, no newline): classify it, or count it as fault-looking."""
         agg, since = self.agg, self.since
         line = raw.decode("utf-8", "replace")
-        ts = None
+        faultish = sig.is_faultish(raw)
         fid, match = sig.classify(line)  # tries only the signatures whose keywords the line holds
-        where = sig.route(fid, line) if fid is not None else None
-        if fid is not None and where is None:  # another program's line that only looks like a Postfix fault
-            fid = None
-            if sig.is_faultish(raw):
-                agg["faultish"] += 1
-                agg["benign"]["other_program"] = agg["benign"].get("other_program", 0) + 1
-            return
         if fid is not None:
-            ts = parse_time(line, self.year_hint)
+            where = sig.route(fid, line)
+            if where is None:  # another program's line that only looks like a Postfix fault
+                if faultish:
+                    agg["faultish"] += 1
+                    agg["benign"]["other_program"] = agg["benign"].get("other_program", 0) + 1
+                return
+            ts = self._time(line)
             if since is not None and ts is not None and ts < since:
                 agg["skipped_old"] += 1
             else:
@@ -246,13 +257,14 @@ class Scanner:
                 if ts is not None:
                     agg["first"] = ts if agg["first"] is None else min(agg["first"], ts)
                     agg["last"] = ts if agg["last"] is None else max(agg["last"], ts)
-        if not sig.is_faultish(raw):
+            if faultish:
+                agg["faultish"] += 1
+            return
+        if not faultish:
             return
         agg["faultish"] += 1
-        if fid is not None:
-            return
         if since is not None:
-            ts = parse_time(line, self.year_hint)
+            ts = self._time(line)
             if ts is not None and ts < since:
                 return
         kind = sig.benign_kind(line)
@@ -283,7 +295,7 @@ class Scanner:
                         raw = out[colon + 1:].rstrip(b"\n")[:MAX_LINE]
                         if b"sasl_username=" in raw:
                             _add_sasl_clients(agg, raw)
-                            if not sig.is_faultish(raw) and not any(a in raw for a in sig.ANCHORS):
+                            if not any(w in raw for w in sig.CANDIDATE_WORDS):
                                 continue  # only here for its client address
                         m = sig.STATUS.search(raw) if b"status=" in raw else None
                         if m and m.group(1) != b"sent":
