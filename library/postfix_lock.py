@@ -275,6 +275,8 @@ def main():
                 out = dict(changed=True, token=mine["token"], lock=mine, waited=round(time.monotonic() - start, 1))
                 if why:
                     out["took_over"] = dict(lock if isinstance(lock, dict) else {}, why=why)
+                    # a warning, not a task of its own: the run says it on every host it happens on
+                    module.warn("took over the lock of %s: %s" % (out["took_over"].get("holder", "?"), why))
                 module.exit_json(**out)
         finally:
             os.close(fd)  # releases the flock

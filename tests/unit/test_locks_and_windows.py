@@ -52,6 +52,8 @@ def test_an_abandoned_lock_is_taken_over(tmp_path):
     path.write_text(json.dumps(dict(holder="ghost", token="t0", started="2026-01-01T00:00:00Z", expires=time.time() - 1)))
     got = lock(tmp_path, holder="alice")
     assert got["changed"] and got["took_over"]["holder"] == "ghost" and "lease ran out" in got["took_over"]["why"]
+    # said as a warning on the host's result (no task of its own): "took over the lock of ghost: ..."
+    assert any("took over the lock of ghost: its lease ran out" in str(w) for w in got["warnings"]), got["warnings"]
     # a holder whose SSH session ended (a pid that no longer exists) is gone before its lease runs out
     path.write_text(json.dumps(dict(holder="ghost2", token="t1", started="x", expires=time.time() + 3600,
                                     session=dict(pid=999999, start=1))))

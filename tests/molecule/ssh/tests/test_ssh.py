@@ -298,16 +298,21 @@ def test_connection_lost_in_the_middle_of_a_fix_is_rolled_back_by_the_next_run(r
 
 
 def test_old_backups_are_pruned_and_recent_ones_kept(runs):
-    """15 backups from a month ago beside this scenario's own: a run keeps the newest 10 (its
-    own among them) and removes the old ones past that count."""
+    """15 backups from a month ago beside this scenario's own: the next run that backs up (here
+    it fixes soft_bounce) keeps the newest 10 (its own and the scenario's among them) and removes
+    the old ones past that count."""
     own = set(sh(FILE, "ls /var/lib/postfix-remedy/backups").stdout.split())
     assert own, "the scenario's runs made backups"
     sh(FILE, "cd /var/lib/postfix-remedy/backups && for i in $(seq 10 24); do mkdir -p 10000000$i; "
              "touch -d '30 days ago' 10000000$i; done")
+    sh(FILE, "postconf -e soft_bounce=yes && postfix reload")  # config.soft_bounce_on: a fix, so a backup
     rc, out, _ = run_ssh("remediate", "prune", "-l", FILE)
     assert rc == 0, out[-3000:]
+    assert sh(FILE, "postconf -h soft_bounce").stdout.strip() == "no"
     left = set(sh(FILE, "ls /var/lib/postfix-remedy/backups").stdout.split())
-    assert own <= left  # the recent ones stay (younger than 14 days)
+    new = left - own - {"10000000%d" % i for i in range(10, 25)}
+    assert len(new) == 1 and own <= left  # this run's backup, and the recent ones stay (younger than 14 days)
+    kept = len(own) + 1
     old_left = sorted(d for d in left if d.startswith("10000000"))
-    assert len(left) == max(10, len(own)) and old_left == sorted(
-        "10000000%d" % i for i in range(10, 25))[::-1][:max(0, 10 - len(own))][::-1], (own, old_left)
+    assert len(left) == max(10, kept) and old_left == sorted(
+        "10000000%d" % i for i in range(10, 25))[::-1][:max(0, 10 - kept)][::-1], (own, old_left)
