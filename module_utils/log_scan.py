@@ -76,14 +76,18 @@ def shape(line):
     return SHAPE.sub("#", msg)[:160]
 
 
-def parse_time(line, year_hint):
-    """Epoch seconds of a log line's timestamp, or None (e.g. regression output without one)."""
+def parse_time(line, year_hint, latest=None):
+    """Epoch seconds of a log line's timestamp, or None (e.g. regression output without one).
+    A syslog stamp has no year: it is taken in year_hint, or in the year before when that would
+    put it after `latest` (a file written in January holds December's lines of the year before)."""
     m = TS_SYSLOG.match(line)
     if m and m.group(1) in MONTHS:
         try:
             t = _dt.datetime(year_hint, MONTHS[m.group(1)], int(m.group(2)), int(m.group(3)), int(m.group(4)),
                              int(m.group(5)))
-        except ValueError:
+            if latest is not None and t.timestamp() > latest:
+                t = t.replace(year=year_hint - 1)
+        except ValueError:  # no such day (Feb 30, or Feb 29 of a year that has none)
             return None
         return t.timestamp()
     m = TS_ISO.match(line)
@@ -190,9 +194,13 @@ class Scanner:
     """Classify candidate lines into an aggregate. Candidates come either from feed() (blocks of
     bytes, candidate words found with bytes.find) or from grep_file() (grep -F, in C)."""
 
-    def __init__(self, since=None, year_hint=None, masked=True):
+    def __init__(self, since=None, year_hint=None, masked=True, latest=None):
+        """year_hint: the year of syslog stamps (the file's last write; default: this year);
+        latest: the newest time a line can have (that write, plus a day of clock skew; default:
+        now, plus that day, when no year_hint is given)."""
         self.since = since
         self.year_hint = year_hint or time.localtime().tm_year
+        self.latest = latest if latest is not None or year_hint else time.time() + 86400
         self.masked = masked
         self.agg = new_agg()
         self._ts_key, self._ts = None, None
@@ -231,7 +239,7 @@ class Scanner:
         key = line[:15] if line[3:4] == " " else None
         if key is not None and key == self._ts_key:
             return self._ts
-        ts = parse_time(line, self.year_hint)
+        ts = parse_time(line, self.year_hint, self.latest)
         if key is not None:
             self._ts_key, self._ts = key, ts
         return ts
@@ -458,7 +466,7 @@ def _grep_parts(sc, grep, path, parts):
             status = 1
             try:
                 os.close(rfd)
-                child = Scanner(since=sc.since, masked=sc.masked, year_hint=sc.year_hint)
+                child = Scanner(since=sc.since, masked=sc.masked, year_hint=sc.year_hint, latest=sc.latest)
                 data = json.dumps({"ok": child.grep_file(grep, path, lo, hi), "agg": child.agg}).encode()
                 with os.fdopen(wfd, "wb") as out:
                     out.write(data)
@@ -479,7 +487,7 @@ def _grep_parts(sc, grep, path, parts):
         if got and got.get("ok"):
             merge(sc.agg, got["agg"])
         elif ok:
-            extra = Scanner(since=sc.since, masked=sc.masked, year_hint=sc.year_hint)
+            extra = Scanner(since=sc.since, masked=sc.masked, year_hint=sc.year_hint, latest=sc.latest)
             ok = extra.grep_file(grep, path, lo, hi)
             merge(sc.agg, extra.agg)
     return ok
@@ -494,6 +502,7 @@ def scan_file(path, state=None, since=None, masked=True, use_grep=True):
     st = os.stat(path)
     is_gz = path.endswith(".gz")
     year_hint = time.localtime(st.st_mtime).tm_year
+    latest = st.st_mtime + 86400  # no line is newer than the file's last write (a day of skew)
     info = {"path": path, "size": st.st_size, "mode": "full", "read_bytes": 0}
     head = _head(path)
     reuse = (state and state.get("ino") == st.st_ino and state.get("dev") == st.st_dev
@@ -507,7 +516,7 @@ def scan_file(path, state=None, since=None, masked=True, use_grep=True):
     agg = state["agg"] if reuse else new_agg()
     start = state["offset"] if reuse else 0
     info["mode"] = "incremental" if reuse and start else "full"
-    sc = Scanner(since=since, masked=masked, year_hint=year_hint)
+    sc = Scanner(since=since, masked=masked, year_hint=year_hint, latest=latest)
     offset = start
     grep = shutil.which("grep", path="/usr/bin:/bin") if use_grep and not is_gz else None
     if grep and st.st_size - start >= GREP_MIN_BYTES:
@@ -517,7 +526,7 @@ def scan_file(path, state=None, since=None, masked=True, use_grep=True):
             offset, info["read_bytes"], info["prefilter"] = stop, stop - start, "grep"
             info["workers"] = len(parts)
         else:
-            sc = Scanner(since=since, masked=masked, year_hint=year_hint)
+            sc = Scanner(since=since, masked=masked, year_hint=year_hint, latest=latest)
     complete = True
     if "prefilter" not in info:
         with open(path, "rb") as fh:

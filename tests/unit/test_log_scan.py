@@ -216,3 +216,19 @@ def test_state_file_roundtrip_is_private(tmp_path):
     assert log_scan.load_state(str(path))["files"] == {}
     path.write_text("{not json")
     assert log_scan.load_state(str(path))["files"] == {}
+
+
+def test_a_syslog_stamp_after_the_files_last_write_is_last_year(tmp_path):
+    """Syslog stamps have no year: a file written on 1 January holds 31 December's lines of the
+    year before (not of the year that has just begun, which would date them in the future)."""
+    log = tmp_path / "mail.log"
+    log.write_text("Dec 31 23:59:00 mx1 postfix/smtp[1]: connect to mx.far.example[192.0.2.1]:25: Connection timed out\n"
+                   "Jan  1 00:01:00 mx1 postfix/smtp[1]: connect to mx.far.example[192.0.2.1]:25: Connection timed out\n")
+    written = time.mktime((2027, 1, 1, 0, 5, 0, 0, 0, -1))
+    os.utime(log, (written, written))
+    _state, agg, _info = log_scan.scan_file(str(log))
+    rec = agg["ids"]["dns.mx_connect_timeout"]
+    assert rec["first"] == time.mktime((2026, 12, 31, 23, 59, 0, 0, 0, -1))
+    assert rec["last"] == time.mktime((2027, 1, 1, 0, 1, 0, 0, 0, -1))
+    # a stamp within the day after the last write (clock skew between hosts) keeps its year
+    assert log_scan.parse_time("Jan  1 12:00:00 x", 2027, latest=written + 86400) == time.mktime((2027, 1, 1, 12, 0, 0, 0, 0, -1))
