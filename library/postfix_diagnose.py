@@ -516,6 +516,20 @@ errors:
   returned: always
   type: list
   elements: str
+generated_at:
+  description: When the diagnosis finished, in UTC (ISO 8601); the report's time.
+  returned: always
+  type: str
+  sample: "2026-12-06T03:30:00Z"
+check_mode:
+  description: Whether the diagnosis ran in check mode (the report says it was a dry run).
+  returned: always
+  type: bool
+summary:
+  description: One line for the play's summary, the same words as the report's.
+  returned: always
+  type: str
+  sample: "2 finding(s) (high 1, medium 1): dns.resolver_dead, dns.mx_connect_timeout"
 """
 
 import json
@@ -982,7 +996,20 @@ class Diagnosis:
             counts["by_class"][f["class"]] = counts["by_class"].get(f["class"], 0) + 1
             counts["by_severity"][f["severity"]] = counts["by_severity"].get(f["severity"], 0) + 1
         self.result["counts"] = counts
+        self.result["generated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.result["check_mode"] = self.m.check_mode
+        self.result["summary"] = summary_line(counts, self.result["ids"], self.errors)
         return self.result
+
+
+def summary_line(counts, ids, errors):
+    """'healthy, no findings' or 'N finding(s) (high 1, low 2): id, id', and the probe errors."""
+    if not counts["total"]:
+        line = "healthy, no findings"
+    else:
+        line = "%d finding(s) (%s): %s" % (counts["total"], ", ".join(
+            "%s %d" % kv for kv in sorted(counts["by_severity"].items())), ", ".join(ids))
+    return line + ("; %d probe error(s)" % len(errors) if errors else "")
 
 
 def _load_ledger(path):

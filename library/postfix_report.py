@@ -68,7 +68,16 @@ options:
     description:
       - Diagnosis reports to write first, one C(HOST.json) per key (mode 0600, atomically), so a
         play writes every host's report with one module run on the controller instead of one
-        per host. The postfix_diagnose role passes the reports of its batch here.
+        per host. The postfix_remediate role passes the records of its batch here (with
+        I(host_report_suffix)).
+    type: dict
+    default: {}
+  host_results:
+    description:
+      - postfix_diagnose results, one per host, written as C(HOST.json) like I(host_reports). The
+        report's keys are taken from each result (Ansible's own keys, such as C(invocation), are
+        left out). The postfix_diagnose role passes its batch's registered results here, so no
+        task per host builds a report first.
     type: dict
     default: {}
   host_report_suffix:
@@ -251,12 +260,12 @@ from ansible.module_utils.basic import missing_required_lib
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import safe_io
     from ansible.module_utils.report_junit import to_xml
-    from ansible.module_utils.report_model import build, summary_lines
+    from ansible.module_utils.report_model import build, diagnosis_report, summary_lines
     from ansible.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_junit import to_xml
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_model import build, summary_lines
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_model import build, diagnosis_report, summary_lines
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 
 
@@ -283,6 +292,7 @@ def main():
             fail_severities=dict(type="list", elements="str", default=["critical", "high", "medium"],
                                  choices=["critical", "high", "medium", "low", "info"]),
             host_reports=dict(type="dict", default={}),
+            host_results=dict(type="dict", default={}),
             host_report_suffix=dict(type="str", default=".json", choices=[".json", ".remediation.json"]),
             render=dict(type="bool", default=True),
         ),
@@ -307,15 +317,24 @@ def main():
             os.makedirs(p["directory"], mode=0o700)
         except OSError as exc:
             module.fail_json(msg="cannot create the reports directory %s: %s" % (p["directory"], exc))
-    bad = sorted(h for h in p["host_reports"] if not HOST_NAME.match(h) or h in (".", ".."))
+    for key in ("host_reports", "host_results"):
+        bad = sorted(h for h in p[key] if not HOST_NAME.match(h) or h in (".", ".."))
+        if bad:
+            module.fail_json(msg="%s: %s cannot name a report file" % (key, ", ".join(repr(h) for h in bad[:5])))
+    bad = sorted(h for h, r in p["host_results"].items() if not isinstance(r, dict))
     if bad:
-        module.fail_json(msg="host_reports: %s cannot name a report file" % ", ".join(repr(h) for h in bad[:5]))
+        module.fail_json(msg="host_results: the result of %s is not a mapping" % ", ".join(repr(h) for h in bad[:5]))
+    both = sorted(set(p["host_reports"]) & set(p["host_results"]))
+    if both:
+        module.fail_json(msg="%s in both host_reports and host_results: give each host once" % ", ".join(both[:5]))
+    reports = dict(p["host_reports"])
+    reports.update((h, diagnosis_report(h, r)) for h, r in p["host_results"].items())
     files = []
     if not module.check_mode:
-        for host in sorted(p["host_reports"]):
+        for host in sorted(reports):
             path = os.path.join(p["directory"], host + p["host_report_suffix"])
             try:
-                _write(path, json.dumps(p["host_reports"][host], indent=4, sort_keys=False) + "\n")
+                _write(path, json.dumps(reports[host], indent=4, sort_keys=False) + "\n")
             except OSError as exc:
                 module.fail_json(msg="cannot write %s: %s" % (path, safe_io.oserror_text(exc)))
             files.append(path)

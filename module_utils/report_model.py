@@ -34,6 +34,19 @@ STATES = {
 OUTPUT_FILES = ("fleet.json",)
 SIDE_SUFFIXES = (".remediation.json", ".change_window.json")
 HEAT_LEVELS = 6
+# A host's report (<host>.json): these keys of its postfix_diagnose result, in this order, each
+# with what a check that did not run leaves (the result has no key for it).
+REPORT_KEYS = (("generated_at", None), ("check_mode", False), ("ids", []), ("counts", {}), ("findings", []),
+               ("postconf_n", {}), ("queue", {}), ("log", {}), ("probes", {}), ("bounces", []), ("errors", []))
+
+
+def diagnosis_report(host, result):
+    """The report of one host from its postfix_diagnose result (Ansible's own keys left out)."""
+    report = {"host": host}
+    for key, empty in REPORT_KEYS:
+        value = result.get(key)
+        report[key] = empty if value is None else value
+    return report
 
 
 def _read(path):

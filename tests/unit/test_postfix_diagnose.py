@@ -7,6 +7,7 @@ DNS goes only to in-test responders on 127.88.0.x (the host's resolver is never 
 from __future__ import annotations
 
 import os
+import re
 import pwd
 import shutil
 import subprocess
@@ -85,7 +86,7 @@ def test_healthy_instance_has_no_findings(postfix_instance, env):
     assert res["probes"]["dns"]["ptr"]["match"] is True
     assert res["log"]["lines"] > 0 and res["log"]["unclassified"] == 0
     assert res["postconf_n"]["myhostname"] == "mx1.lab.test"
-    assert res["counts"]["total"] == 0
+    assert res["counts"]["total"] == 0 and res["summary"] == "healthy, no findings"
 
 
 # ------------------------------------------------------------------ config
@@ -255,8 +256,12 @@ def test_log_findings_incremental_and_check_mode(postfix_dir, env):
     res = diagnose(postfix_dir, env, check=True, checks=["log"])
     assert "maps.stale_db" in ids(res)
     assert not env["state"].exists()  # check mode saves no scan state
+    # what the report and the play's summary take from the result (no task per host builds them)
+    assert res["check_mode"] is True and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", res["generated_at"])
+    assert res["summary"] == "%d finding(s) (%s): %s" % (res["counts"]["total"], ", ".join(
+        "%s %d" % kv for kv in sorted(res["counts"]["by_severity"].items())), ", ".join(res["ids"]))
     res = diagnose(postfix_dir, env, checks=["log"])
-    assert "maps.stale_db" in ids(res) and env["state"].exists()
+    assert "maps.stale_db" in ids(res) and env["state"].exists() and res["check_mode"] is False
     assert oct(env["state"].stat().st_mode & 0o777) == "0o600"
     again = diagnose(postfix_dir, env, checks=["log"])
     assert again["log"]["files"][0]["mode"] == "cached" and ids(again) == ids(res)

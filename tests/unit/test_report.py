@@ -241,6 +241,29 @@ def test_host_reports_of_a_batch_are_written_by_one_call(tmp_path):
     assert bad.get("failed") and "../evil" in bad["msg"] and not (tmp_path / "s" / "ok.json").exists()
 
 
+def test_diagnosis_results_become_host_reports(tmp_path):
+    """The diagnose role passes its batch's registered results (host_results): each HOST.json
+    holds the report's keys in order, the host from the key, what a check that did not run left
+    out as empty, and none of Ansible's own keys. A result that is not a mapping, or a host given
+    twice, is refused before anything is written."""
+    from conftest import run_module
+
+    result = dict(changed=False, invocation={"module_args": {"checks": ["log"]}}, ids=["dns.resolver_dead"],
+                  counts={"total": 1}, findings=[{"id": "dns.resolver_dead"}], errors=[], log={"lines": 3},
+                  generated_at="2026-12-06T03:00:00Z", check_mode=True, summary="1 finding(s) (high 1): dns.resolver_dead")
+    res = run_module("postfix_report", dict(directory=str(tmp_path / "r"), host_results={"mx-a": result}, render=False))
+    assert not res.get("failed"), res
+    got = json.loads((tmp_path / "r" / "mx-a.json").read_text())
+    assert list(got) == ["host", "generated_at", "check_mode", "ids", "counts", "findings", "postconf_n", "queue",
+                         "log", "probes", "bounces", "errors"]
+    assert got["host"] == "mx-a" and got["check_mode"] is True and got["log"] == {"lines": 3}
+    assert got["postconf_n"] == {} and got["bounces"] == [] and got["findings"] == result["findings"]
+    for bad_args, word in (({"host_results": {"mx-a": ["not", "a", "dict"]}}, "not a mapping"),
+                           ({"host_results": {"mx-a": result}, "host_reports": {"mx-a": {}}}, "both")):
+        bad = run_module("postfix_report", dict(directory=str(tmp_path / "s"), render=False, **bad_args))
+        assert bad.get("failed") and word in bad["msg"] and not (tmp_path / "s" / "mx-a.json").exists()
+
+
 def test_remediation_records_of_a_batch_take_their_own_suffix(tmp_path):
     """The remediate role writes HOST.remediation.json for its batch with the same one call; the
     fleet report then finds them beside the diagnosis files. Only the known suffixes are accepted."""
