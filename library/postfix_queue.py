@@ -311,6 +311,36 @@ elapsed:
   description: Seconds the module spent (listing, selection, backup and action).
   type: float
   returned: always
+timings:
+  description: Where the seconds went, per step, in the order the steps ran; only the steps that ran are present.
+  type: dict
+  returned: always
+  sample: {"start": 0.1, "listing": 4.1, "backup": 0.4, "action": 3.9, "render": 0.0, "recount": 0.3}
+  contains:
+    start:
+      description: "Arguments and the postconf reads."
+      type: float
+      returned: always
+    listing:
+      description: "postqueue -j, read and selected."
+      type: float
+      returned: always
+    backup:
+      description: "The copies kept before a delete."
+      type: float
+      returned: when action=delete
+    action:
+      description: "postsuper (or postqueue for a flush)."
+      type: float
+      returned: when an action ran
+    render:
+      description: "The postcat renderings, when not left to the background."
+      type: float
+      returned: when action=delete
+    recount:
+      description: "The queue files counted again afterwards."
+      type: float
+      returned: when an action ran
 peak_rss_kb:
   description:
     - Peak memory of the module process in KiB. The listing is streamed and the selection kept in
@@ -522,13 +552,33 @@ def postsuper_stdin(pf, argv, queue_ids):
     return max(rcs, key=abs) if rcs else 0, "", text
 
 
+class Timer:
+    """Seconds per step of the run, for the result's timings."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.steps, self.t = {}, time.monotonic()
+
+    def lap(self, step):
+        now = time.monotonic()
+        self.steps[step] = round(self.steps.get(step, 0) + now - self.t, 3)
+        self.t = now
+
+
+TIMER = Timer()
+
+
 def done(module, result):
+    result["timings"] = TIMER.steps
     result["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result["elapsed"] = round(time.monotonic() - STARTED, 3)
     module.exit_json(**result)
 
 
 def main():
+    TIMER.reset()
     module = safe_io.module_class()(
         argument_spec=dict(
             action=dict(type="str", default="list", choices=["list", "flush", "requeue", "hold", "release", "delete"]),
@@ -577,12 +627,14 @@ def main():
     pf = Postfix(module, p["config_dir"])
     queue_directory = pf.param("queue_directory")
     qshape = ql.QShape(p["qshape_queues"], by=p["qshape_by"])
+    TIMER.lap("start")
     try:
         counts, selected, corrupt_paths, details, bad, err = scan(module, pf, selection,
                                                                   qshape if p["qshape_queues"] else None, p["limit"],
                                                                   p["ids_limit"], queue_directory)
     except bounded_match.PatternTimeout as exc:
         module.fail_json(msg="%s; nothing was changed" % exc)
+    TIMER.lap("listing")
     total = sum(counts.values())
     result = dict(changed=False, counts=counts, total_before=total, counts_after=counts, total_after=total,
                   selected_count=selected.count, selected_ids=selected.first,
@@ -615,6 +667,7 @@ def main():
                     result["changed"] = done_calls > 0
                     module.fail_json(msg="%s failed: %s" % (" ".join(argv), (e or out).strip()), **result)
                 done_calls += 1
+            TIMER.lap("action")
         done(module, result)
 
     maillog = pf.param("maillog_file")
@@ -645,6 +698,7 @@ def main():
         except OSError as exc:  # disk full, read-only backup_dir...: nothing has been deleted yet
             result["changed"] = False
             module.fail_json(msg="backup before delete failed, nothing was deleted: %s" % safe_io.oserror_text(exc), **result)
+        TIMER.lap("backup")
         result["backup_dir"] = dest
         result["backed_up"] = saved
         n_queued = saved  # what left the queue since the listing is neither copied nor deleted
@@ -658,6 +712,7 @@ def main():
         if rc != 0:
             module.fail_json(msg="postsuper %s failed: %s" % (flag, (e or out).strip()), **result)
         affected = sum(int(n) for n in AFFECTED_RE.findall(e + out))
+        TIMER.lap("action")
     selected.close()
     result["affected"] = affected + n_corrupt
     if action == "delete" and result.get("backed_up"):
@@ -670,10 +725,12 @@ def main():
             result["rendering"] = "done"
         else:
             result["rendering"] = "none"
+        TIMER.lap("render")  # ~0 unless render_copies=foreground (the background renderer is not waited for)
 
     after = ql.count_files(queue_directory)
     result["counts_after"] = after
     result["total_after"] = sum(after.values())
+    TIMER.lap("recount")
     done(module, result)
 
 

@@ -78,7 +78,7 @@ def ours(action):
     if res.get("failed"):
         raise RuntimeError(res.get("msg"))
     return dict(wall=wall, module=res["elapsed"], rss_kb=res["peak_rss_kb"], selected=res.get("selected_count"),
-                affected=res.get("affected"), total_after=res.get("total_after"))
+                affected=res.get("affected"), total_after=res.get("total_after"), timings=res.get("timings") or {})
 
 
 def seed(action, bounces):
@@ -121,6 +121,14 @@ def main(sizes, suite="bookworm"):
             n, action, subset, fmt_s(mine["wall"]), fmt_s(mine["module"]), fmt_s(base["total"]),
             " (extrapolated from %d calls)" % base["sample"] if base["extrapolated"] else "",
             base["total"] / mine["module"], base["total"] / mine["wall"]))
+    lines += ["", "Where the module's time went (its `timings`: listing = `postqueue -j` read and selected; "
+              "backup = the hard links kept before a delete; action = `postsuper`; recount = the queue files "
+              "counted afterwards):", "",
+              "| N | action | listing | backup | action | recount | other |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for n, action, _subset, mine, _base in rows:
+        tm = mine["timings"]
+        steps = [tm.get(k, 0.0) for k in ("listing", "backup", "action", "recount")]
+        lines.append("| %d | %s | %s |" % (n, action, " | ".join(fmt_s(x) for x in steps + [max(0.0, mine["module"] - sum(steps))])))
     lines += ["", "Peak memory of the postfix_queue module process (delete): " +
               ", ".join("N=%d: %.1f MiB" % (n, kb / 1024) for n, kb in mem) + ".",
               "The seed's `mailq | awk '{print $1}'` prints held IDs with a trailing `!`, which postsuper "

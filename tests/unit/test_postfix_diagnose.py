@@ -7,8 +7,8 @@ DNS goes only to in-test responders on 127.88.0.x (the host's resolver is never 
 from __future__ import annotations
 
 import os
-import re
 import pwd
+import re
 import shutil
 import subprocess
 import time

@@ -90,12 +90,17 @@ def test_delete_needs_confirm_and_keeps_a_copy(filled, tmp_path):
     refused = q(d, action="delete", sender="MAILER-DAEMON")
     assert refused.get("failed") and "confirm" in refused["msg"]
     assert queue_ids(d) == ids
+    listed = q(d)
+    assert list(listed["timings"]) == ["start", "listing"]
     qid = next(i for i in ids if "MAILER-DAEMON" in sh("postcat", "-c", str(d), "-q", i).stdout or
                "sender: \n" in sh("postcat", "-c", str(d), "-q", i).stdout)
     original = next(queue_dir(d).rglob(qid)).read_bytes()
     res = q(d, action="delete", sender="MAILER-DAEMON", confirm=True, backup_dir=str(tmp_path))
     assert res["affected"] == 1 and res["total_after"] == 4 and res["backed_up"] == 1
     assert res["selected_ids"] == [qid] and qid not in queue_ids(d)
+    # where the time went, step by step, in the order the steps ran (the copy before the delete)
+    assert list(res["timings"]) == ["start", "listing", "backup", "action", "render", "recount"]
+    assert all(t >= 0 for t in res["timings"].values()) and sum(res["timings"].values()) <= res["elapsed"] + 0.01
     kept = os.path.join(res["backup_dir"], f"{qid}.deferred.queuefile")
     # kept before the delete: the queue file's bytes (a hard link on the queue's filesystem, the
     # queue's own name gone now), readable renderings after it, in the background
