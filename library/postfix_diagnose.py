@@ -517,7 +517,7 @@ errors:
   type: list
   elements: str
 generated_at:
-  description: When the diagnosis finished, in UTC (ISO 8601); the report's time.
+  description: When the diagnosis finished, in UTC (ISO 8601), by the host's clock (the report takes the controller's).
   returned: always
   type: str
   sample: "2026-12-06T03:30:00Z"

@@ -76,8 +76,9 @@ options:
     description:
       - postfix_diagnose results, one per host, written as C(HOST.json) like I(host_reports). The
         report's keys are taken from each result (Ansible's own keys, such as C(invocation), are
-        left out). The postfix_diagnose role passes its batch's registered results here, so no
-        task per host builds a report first.
+        left out); C(generated_at) is the controller's time, like every report of the fleet.
+        The postfix_diagnose role passes its batch's registered results here, so no task per
+        host builds a report first.
     type: dict
     default: {}
   host_report_suffix:
@@ -254,6 +255,7 @@ failed_hosts:
 import json
 import os
 import re
+import time
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -328,7 +330,8 @@ def main():
     if both:
         module.fail_json(msg="%s in both host_reports and host_results: give each host once" % ", ".join(both[:5]))
     reports = dict(p["host_reports"])
-    reports.update((h, diagnosis_report(h, r)) for h, r in p["host_results"].items())
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    reports.update((h, diagnosis_report(h, r, stamp)) for h, r in p["host_results"].items())
     files = []
     if not module.check_mode:
         for host in sorted(reports):

@@ -40,12 +40,15 @@ REPORT_KEYS = (("generated_at", None), ("check_mode", False), ("ids", []), ("cou
                ("postconf_n", {}), ("queue", {}), ("log", {}), ("probes", {}), ("bounces", []), ("errors", []))
 
 
-def diagnosis_report(host, result):
-    """The report of one host from its postfix_diagnose result (Ansible's own keys left out)."""
+def diagnosis_report(host, result, generated_at):
+    """The report of one host from its postfix_diagnose result (Ansible's own keys left out).
+    generated_at is the controller's time, as for every report of the fleet: a host whose clock
+    is off must not make its own report, or every other one, look stale."""
     report = {"host": host}
     for key, empty in REPORT_KEYS:
         value = result.get(key)
         report[key] = empty if value is None else value
+    report["generated_at"] = generated_at
     return report
 
 

@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -257,6 +258,8 @@ def test_diagnosis_results_become_host_reports(tmp_path):
     assert list(got) == ["host", "generated_at", "check_mode", "ids", "counts", "findings", "postconf_n", "queue",
                          "log", "probes", "bounces", "errors"]
     assert got["host"] == "mx-a" and got["check_mode"] is True and got["log"] == {"lines": 3}
+    # the controller's time, not the host's clock (a host's skewed clock must not make reports stale)
+    assert got["generated_at"] != result["generated_at"] and got["generated_at"].startswith(time.strftime("%Y-", time.gmtime()))
     assert got["postconf_n"] == {} and got["bounces"] == [] and got["findings"] == result["findings"]
     for bad_args, word in (({"host_results": {"mx-a": ["not", "a", "dict"]}}, "not a mapping"),
                            ({"host_results": {"mx-a": result}, "host_reports": {"mx-a": {}}}, "both")):
