@@ -17,7 +17,7 @@ description:
     C(/var/log/maillog) with their rotated and C(.gz) siblings inside I(log_window)) in one pass,
     classifying every cataloged wording of Postfix 3.5 to 3.10+. Candidate lines (a severity, a
     reject, a delivery status other than sent, or one of the few wordings Postfix and the policy
-    daemons log without one) are found with C(grep -F) for plain files over 4 MB (about 190 MB/s
+    daemons log without one) are found with C(grep -E) for plain files over 4 MB (about 190 MB/s
     on two cores, one C(grep) per core; the host's grep, argv only), and with C(bytes.find)
     otherwise; only those lines are classified. With
     I(incremental) the offset and the aggregates are kept per file identity (device and inode) in
