@@ -88,7 +88,7 @@ def main(size_mb=1024, locale="C"):
     results["scan incremental, +1% appended"] = scan_run()
     hostile = WORK / "hostile.log"
     n_hostile = write_hostile(hostile, 1000)
-    t, rss, out = run(scan + [str(hostile), "-", "36500"])
+    _t, _rss, out = run([PY, "-m", "tests.bench.scan_once", str(hostile), "-", "36500"])
     hostile_s = json.loads(out)["seconds"]
 
     base = results["scan (cold, no state)"][0]
