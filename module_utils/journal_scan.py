@@ -35,7 +35,11 @@ NO_FILES = "No journal files were found"
 UNREADABLE = ("insufficient permissions", "not seeing messages from other users")
 MAIL_FACILITY = "SYSLOG_FACILITY=2"
 READ_TIMEOUT = 3600
-FEED_BYTES = 4 * 1024 * 1024  # journalctl's output is classified in blocks of this size
+# journalctl's output is classified in blocks of FEED_BYTES while journalctl writes the next one
+# into a pipe of PIPE_BYTES (the default 64 KB pipe made journalctl wait for every block, so the
+# two never ran at once and a scan took journalctl's time plus ours)
+FEED_BYTES = 1024 * 1024
+PIPE_BYTES = 1024 * 1024
 
 
 def _without_own_lines(block):
@@ -134,7 +138,7 @@ class Journal:
         pending, cursor = b"", None
         try:
             with Stream(argv, env={"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin", "SYSTEMD_PAGER": ""},
-                        timeout=READ_TIMEOUT) as st:
+                        timeout=READ_TIMEOUT, pipe_size=PIPE_BYTES) as st:
                 parts, size = [], 0
                 for block in st.blocks(1 << 20):
                     parts.append(block)

@@ -6,6 +6,7 @@ Shared by every postfix-remedy module. Nothing here builds a shell string.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import re
@@ -161,6 +162,9 @@ def run_tty(argv, timeout=120):
     return rc, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
 
 
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux 2.6.35+; the constant is in fcntl from Python 3.10
+
+
 class Stream:
     """Run argv (a list; never a shell) and read its stdout line by line as it comes.
 
@@ -177,9 +181,11 @@ class Stream:
     Starting the command raises OSError (missing binary), like subprocess.
     """
 
-    def __init__(self, argv, stdin=None, env=None, merge_stderr=False, timeout=None):
+    def __init__(self, argv, stdin=None, env=None, merge_stderr=False, timeout=None, pipe_size=None):
+        """pipe_size: bytes the stdout pipe holds (Linux; default 64 KB, at most
+        /proc/sys/fs/pipe-max-size): a fast child keeps writing while the reader works on a block."""
         self.argv, self.stdin, self.env = list(argv), stdin, env
-        self.merge_stderr, self.timeout = merge_stderr, timeout
+        self.merge_stderr, self.timeout, self.pipe_size = merge_stderr, timeout, pipe_size
         self.rc, self.stderr, self.timed_out = None, "", False
 
     def __enter__(self):
@@ -193,6 +199,11 @@ class Stream:
             if self._err:
                 self._err.close()
             raise
+        if self.pipe_size:
+            try:
+                fcntl.fcntl(self.proc.stdout.fileno(), F_SETPIPE_SZ, self.pipe_size)
+            except OSError:
+                pass  # not Linux, or more than pipe-max-size: the default pipe works, only slower
         self._deadline = time.monotonic() + self.timeout if self.timeout else None
         return self
 

@@ -86,3 +86,16 @@ def test_stream_timeout_is_reported():
     lines = []
     rc, err, bad = ql.stream(["/bin/sh", "-c", 'while :; do echo "{}"; sleep 0.2; done'], lines.append, timeout=1)
     assert rc != 0 and "timeout" in err and lines and bad == 0
+
+
+def test_stream_pipe_size_lets_the_child_write_ahead():
+    """pipe_size makes the stdout pipe hold that much (journalctl keeps writing while the scanner
+    classifies the block before); the output is the same, and a refused size is no error."""
+    fcntl = pytest.importorskip("fcntl")
+    from ansible.module_utils import postfix_cmd
+    argv = ["/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' 'x'; echo"]
+    for size, at_least in ((1 << 20, 1 << 20), (1 << 40, 0)):  # 1 TiB: more than pipe-max-size
+        with postfix_cmd.Stream(argv, pipe_size=size) as st:
+            held = fcntl.fcntl(st.proc.stdout.fileno(), 1032)  # F_GETPIPE_SZ
+            data = b"".join(st.blocks(65536))
+        assert held >= at_least and st.rc == 0 and data == b"x" * 300000 + b"\n"
