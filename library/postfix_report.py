@@ -84,7 +84,8 @@ options:
   host_report_suffix:
     description:
       - How the files of I(host_reports) end after the host name. The postfix_remediate role
-        writes its records as C(HOST.remediation.json).
+        writes its records as C(HOST.remediation.json). The reports of I(host_results) are
+        diagnoses and always end in C(.json).
     type: str
     choices: [.json, .remediation.json]
     default: .json
@@ -329,15 +330,17 @@ def main():
     both = sorted(set(p["host_reports"]) & set(p["host_results"]))
     if both:
         module.fail_json(msg="%s in both host_reports and host_results: give each host once" % ", ".join(both[:5]))
-    reports = dict(p["host_reports"])
+    # host_report_suffix names the files of host_reports; diagnoses are always HOST.json
+    reports = {h: (r, p["host_report_suffix"]) for h, r in p["host_reports"].items()}
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    reports.update((h, diagnosis_report(h, r, stamp)) for h, r in p["host_results"].items())
+    reports.update((h, (diagnosis_report(h, r, stamp), ".json")) for h, r in p["host_results"].items())
     files = []
     if not module.check_mode:
         for host in sorted(reports):
-            path = os.path.join(p["directory"], host + p["host_report_suffix"])
+            report, suffix = reports[host]
+            path = os.path.join(p["directory"], host + suffix)
             try:
-                _write(path, json.dumps(reports[host], indent=4, sort_keys=False) + "\n")
+                _write(path, json.dumps(report, indent=4, sort_keys=False) + "\n")
             except OSError as exc:
                 module.fail_json(msg="cannot write %s: %s" % (path, safe_io.oserror_text(exc)))
             files.append(path)

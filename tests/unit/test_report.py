@@ -261,6 +261,10 @@ def test_diagnosis_results_become_host_reports(tmp_path):
     # the controller's time, not the host's clock (a host's skewed clock must not make reports stale)
     assert got["generated_at"] != result["generated_at"] and got["generated_at"].startswith(time.strftime("%Y-", time.gmtime()))
     assert got["postconf_n"] == {} and got["bounces"] == [] and got["findings"] == result["findings"]
+    # the suffix is for host_reports (remediation records); a diagnosis is HOST.json in the same call
+    both = run_module("postfix_report", dict(directory=str(tmp_path / "m"), host_results={"mx-a": result}, render=False,
+                                             host_reports={"mx-b": {"host": "mx-b"}}, host_report_suffix=".remediation.json"))
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["mx-a.json", "mx-b.remediation.json"], both
     for bad_args, word in (({"host_results": {"mx-a": ["not", "a", "dict"]}}, "not a mapping"),
                            ({"host_results": {"mx-a": result}, "host_reports": {"mx-a": {}}}, "both")):
         bad = run_module("postfix_report", dict(directory=str(tmp_path / "s"), render=False, **bad_args))
