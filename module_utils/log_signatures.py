@@ -314,7 +314,7 @@ _ROUTES = {}
 
 
 def _route(fid, is_postfix, daemon, milter):
-    src = _SOURCES[fid]
+    src = _SOURCES.get(fid) or cat.log_source(fid)
     progs = src["programs"]
     if progs == "postfix":
         if not is_postfix:
