@@ -37,8 +37,22 @@ def files_by_queue(conf):
     return out
 
 
+def _group_running(pgid):
+    """True while a process of group pgid runs (zombies excluded), from /proc."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended while we looked
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
 def start_and_kill(args, when, timeout=120):
-    """Run postfix_queue in its own process group; SIGKILL the group once when() is true."""
+    """Run postfix_queue in its own process group; SIGKILL the group once when() is true, and
+    return once no process of it runs: a postsuper that the signal has not reached yet can still
+    rename a file, and a spool walked meanwhile would show that message in two queues."""
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + timeout
@@ -47,6 +61,9 @@ def start_and_kill(args, when, timeout=120):
             if when():
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+                settle = time.monotonic() + 10
+                while _group_running(proc.pid) and time.monotonic() < settle:
+                    time.sleep(0.01)
                 return True
             time.sleep(0.005)
         return False  # finished before the moment came: the caller says so
