@@ -28,6 +28,7 @@ from .postfix_cmd import Stream
 BLOCK = 8 * 1024 * 1024
 HEAD = 256
 STATE_VERSION = 4  # 3: inbound records (issue 17); 4: SASL-authenticated clients
+STATE_IS_OURS = safe_io.json_object(("version",))  # any version of ours: an older one is replaced
 MAX_SAMPLES = 3
 MAX_GROUP_VALUES = 50
 MAX_SASL_CLIENTS = 1000
@@ -612,13 +613,9 @@ def load_state(path):
 
 
 def save_state(path, state):
-    """Write the state 0600 under a fresh temporary name; never over something that is not a
-    regular file (a FIFO, a directory or a device named as state_file is left alone)."""
-    if os.path.lexists(path) and not os.path.isfile(path):
-        raise OSError("state file %s is not a regular file; not overwritten" % path)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    safe_io.atomic_write(path, json.dumps(state).encode("utf-8", "surrogateescape"), mode=0o600,
-                         uid=os.getuid(), gid=os.getgid())
+    """Write the state 0600 with safe_io.write_own: never over a path that is not ours (main.cf,
+    a symlink, a FIFO, a directory: InputError naming it, nothing written)."""
+    safe_io.write_own(path, json.dumps(state).encode("utf-8", "surrogateescape"), "scan state", STATE_IS_OURS)
 
 
 def scan(paths, state=None, since=None, masked=True):

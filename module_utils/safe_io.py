@@ -8,6 +8,10 @@ Every module that reads or writes a user's file goes through here:
 - snapshot()/restore(): backups are the file's bytes, restored byte for byte in place (owner,
   mode and symlinks kept), so a lone CR or a Latin-1 byte comes back exactly as it was;
 - atomic_write(): a new file carries its final mode, owner and group from its first byte;
+- write_own()/check_own(): the one rule for the files postfix-remedy itself keeps on a host
+  (scan state, ledger, lock, marker, record): an existing path that is not ours (a symlink, a
+  directory, a device, or content not in our format) is refused, named, and left unchanged; new
+  bytes go to an O_EXCL|O_NOFOLLOW temporary file in the same directory, renamed into place;
 - printable(): what a module returns is valid UTF-8 (Ansible refuses anything else), with
   undecodable bytes shown as \\xNN escapes; module_class() applies it to every result.
 """
@@ -323,3 +327,117 @@ def resolve_file_args(params, current_mode=None):
     if octal != stat.S_IMODE(octal) or octal < 0:
         raise InputError("mode %r is not a file mode (0000 to 07777)" % (mode,))
     return octal, uid, gid
+
+
+def _kind_of(st):
+    return "a symlink" if stat.S_ISLNK(st.st_mode) else "a directory" if stat.S_ISDIR(st.st_mode) \
+        else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) \
+        else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+
+
+def json_object(keys=()):
+    """An is_ours test for write_own(): the file is a JSON object (with these keys, when given)."""
+    import json
+
+    def test(data):
+        try:
+            obj = json.loads(data.decode("utf-8", "surrogateescape") if isinstance(data, bytes) else data)
+        except ValueError:
+            return False
+        return isinstance(obj, dict) and all(k in obj for k in keys)
+    return test
+
+
+OWN_LIMIT = 64 << 20  # our own files are small; a bigger one at that path is not ours
+
+
+def check_own(path, what, is_ours=None):
+    """Raise InputError (naming path and what it is) when path exists and is not ours: not a
+    regular file (never followed: a symlink is refused whatever it points at), a hard link to
+    another file, or content that is_ours(bytes) rejects. Returns the current bytes (None when
+    absent). Nothing is written."""
+    require_absolute(path, what)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError("%s %s cannot be checked: %s" % (what, path, oserror_text(exc))) from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("%s %s is %s, not a postfix-remedy file; refused and left unchanged"
+                         % (what, path, _kind_of(st)))
+    if st.st_nlink > 1:
+        raise InputError("%s %s has %d hard links (another file shares it); refused and left unchanged"
+                         % (what, path, st.st_nlink))
+    if st.st_size > OWN_LIMIT:
+        raise InputError("%s %s is %d bytes, far more than postfix-remedy writes; refused and left unchanged"
+                         % (what, path, st.st_size))
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped between lstat and open
+            raise InputError("%s %s is not a regular file; refused and left unchanged" % (what, path))
+        data = fh.read(OWN_LIMIT + 1)
+    if is_ours is not None and not is_ours(data):
+        raise InputError("%s %s exists and is not a postfix-remedy %s (not our format); refused and left "
+                         "unchanged: name a path of its own" % (what, path, what))
+    return data
+
+
+def make_own_dir(directory, mode=0o700):
+    """Create our directory (and its parents) when missing; an existing one that is a symlink or
+    not a directory is refused."""
+    try:
+        st = os.lstat(directory)
+    except FileNotFoundError:
+        os.makedirs(directory, mode=mode, exist_ok=True)
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError("directory %s is %s, not a directory; refused" % (directory, _kind_of(st)))
+
+
+def write_own(path, data, what, is_ours=None, mode=0o600, uid=None, gid=None):
+    """Write one of postfix-remedy's own files: check_own() first (an existing path that is not
+    ours is refused and left unchanged), then the bytes go to a fresh temporary file in the same
+    directory, created with O_CREAT|O_EXCL|O_NOFOLLOW (a planted symlink or file at any name is
+    never followed nor reused), given its mode and owner, fsynced, and renamed over path (rename
+    replaces a name; it never writes through a symlink). uid/gid None: the running user's."""
+    check_own(path, what, is_ours)
+    directory = os.path.dirname(path)
+    make_own_dir(directory)
+    uid = os.getuid() if uid is None else uid
+    gid = os.getgid() if gid is None else gid
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(16):
+        tmp = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), os.urandom(6).hex()))
+        try:
+            fd = os.open(tmp, flags, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise InputError("cannot create a temporary file for %s %s" % (what, path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if uid != -1 or gid != -1:
+                os.fchown(fh.fileno(), uid, gid)
+            os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+        check_own(path, what, is_ours)  # a path swapped while we wrote is still refused
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def remove_own(path, what, is_ours=None):
+    """Remove one of our own files; one that is not ours (check_own) is refused and kept.
+    Returns True when something was removed."""
+    if check_own(path, what, is_ours) is None:
+        return False
+    os.unlink(path)
+    return True
