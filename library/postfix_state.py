@@ -31,7 +31,7 @@ options:
       - C(run_state) is a JSON object with C(state) and C(backup); C(ledger) is a JSON object of
         fault ID to the epoch its fix started.
     type: str
-    choices: [run_state, ledger]
+    choices: [ledger, run_state]
     required: true
   state:
     description: C(present) writes I(content), C(absent) removes the file, C(read) only reads it.

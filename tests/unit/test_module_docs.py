@@ -77,7 +77,7 @@ def test_ansible_doc_renders(name):
 
 # Maps keyed by names the caller chose (parameters, services, table keys): no fixed keys to list.
 FREE_FORM = {("postconf", "values"), ("postconf", "settings"), ("postconf", "services"), ("postmap", "query"),
-             ("postfix_diagnose", "postconf_n")}
+             ("postfix_diagnose", "postconf_n"), ("postfix_state", "content"), ("postfix_state", "previous")}
 AUTHOR = r"^[^()]+ \(@[A-Za-z0-9-]+\)$"  # ansible-test's format: Name (@github-handle)
 
 

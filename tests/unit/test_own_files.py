@@ -6,7 +6,6 @@ import os
 import stat
 
 import pytest
-
 from conftest import run_direct
 
 MAIN_CF = b"# the admin's main.cf\nmyhostname = mx1.example.org\n"

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from test_controller_tasks import tasks_in
 
 ROOT = Path(__file__).resolve().parents[2]
