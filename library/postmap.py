@@ -14,10 +14,21 @@ description:
     older than its source, the entries were changed in this call, or I(force) is set.
   - The table type defaults to the host's C(default_database_type), so the same task works on
     hash and lmdb systems. Types without an index (C(regexp), C(pcre), C(cidr), C(texthash),
-    C(inline), ...) are never built; their entries can still be managed.
+    C(inline), ...) are never built; those that are files of entries can still be edited.
   - Can add, update and remove entries of the source file (keeping comments and order) and
     rebuild in the same call, set owner, group and mode of source and index, and look keys up
     with C(postmap -q) to prove the table answers.
+  - Entries (I(entries), I(secret_entries), I(absent_keys), I(exclusive)) are managed only in
+    lookup table files (the indexed types, C(texthash), C(cidr), C(pcre), C(regexp)) of a type
+    that C(postconf -m) lists on the host. For any other type (C(mysql), C(pgsql), C(ldap),
+    C(sqlite), C(memcache) client configurations, which hold the database password;
+    C(proxy), C(unionmap), C(pipemap), C(static), C(inline), C(tcp), C(socketmap), ...) they are
+    refused before the file is read, so nothing of it is written, diffed or returned.
+  - The C(cidr), C(pcre) and C(regexp) rules given are checked before the table is written,
+    first C(cidr) patterns with Python's ipaddress (an address or address/prefix without host bits
+    beyond the prefix, optionally in brackets or negated with C(!)), then every rule by Postfix
+    itself (C(postmap -q) on a temporary table holding the new rules), since Postfix skips a
+    rule it cannot compile with only a warning. A rule it would skip fails the task, naming it.
 version_added: "1.0.0"
 author: postfix-remedy maintainers (@postfix-remedy)
 options:
@@ -33,7 +44,9 @@ options:
     type: bool
     default: false
   entries:
-    description: Entries that must be present, key to value (an existing key with another value is updated).
+    description:
+      - Entries that must be present, key to value (an existing key with another value is updated).
+      - In C(cidr), C(pcre) and C(regexp) tables the key is the pattern and the value the result.
     type: dict
     default: {}
   secret_entries:
@@ -48,7 +61,7 @@ options:
     elements: str
     default: []
   exclusive:
-    description: The given entries are the whole table; other keys are removed.
+    description: The given entries (I(entries) and I(secret_entries)) are the whole table; other keys are removed.
     type: bool
     default: false
   create:
@@ -60,7 +73,10 @@ options:
     type: bool
     default: false
   query:
-    description: Keys to look up with C(postmap -q) after the build; results are in C(query).
+    description:
+      - Keys to look up with C(postmap -q) after the build; results are in C(query).
+      - A table postmap cannot open fails the task. When the type is not a lookup table file
+        (C(mysql), C(ldap)...), every word of its configuration file is masked in that message.
     type: list
     elements: str
     default: []
@@ -80,13 +96,14 @@ attributes:
   platform:
     platforms: posix
 notes:
-  - Supports check mode and diff mode. In check mode C(query) reads the current index.
+  - Supports check mode and diff mode. In check mode C(query) reads the current index (no
+    index yet, every key is null).
   - I(owner), I(group) and I(mode) apply to the source and to every index file.
 """
 
 EXAMPLES = r"""
 - name: Virtual aliases, rebuilt only when they changed
-  postmap:
+  postfix_remedy.toolkit.postmap:
     path: /etc/postfix/virtual
     entries:
       postmaster@example.org: root
@@ -95,7 +112,7 @@ EXAMPLES = r"""
     query: [postmaster@example.org]
 
 - name: Relay credentials stay 0600
-  postmap:
+  postfix_remedy.toolkit.postmap:
     path: /etc/postfix/sasl_passwd
     secret_entries:
       "[smtp.example.net]:587": "relayuser:{{ relay_password }}"
@@ -105,14 +122,22 @@ EXAMPLES = r"""
     mode: "0600"
 
 - name: Rebuild the aliases database if /etc/aliases is newer
-  postmap:
+  postfix_remedy.toolkit.postmap:
     path: /etc/aliases
     aliases: true
 
 - name: A pcre table is read directly; this is a no-op build
-  postmap:
+  postfix_remedy.toolkit.postmap:
     path: /etc/postfix/header_checks
     type: pcre
+
+- name: Client networks; a bad network (10.0.0.1/8, 10.0.0.0/33) fails before the table is written
+  postfix_remedy.toolkit.postmap:
+    path: /etc/postfix/client_access
+    type: cidr
+    entries:
+      192.0.2.0/24: REJECT
+      "[2001:db8::]/32": OK
 """
 
 RETURN = r"""
@@ -149,7 +174,7 @@ entry_changes:
   elements: str
   returned: always
 query:
-  description: Key to looked-up value (null when not found).
+  description: Key to looked-up value (null when not found, or when the table has no source or index yet).
   type: dict
   returned: when query was given
 """
@@ -202,11 +227,16 @@ def main():
         module.fail_json(msg="aliases files need an indexed type, not %s" % map_type)
     secret = bool(p["secret_entries"])
     exists = os.path.lexists(path)
-    try:  # everything the call asks for is checked before the first write
+    editing = [name for name in ("entries", "secret_entries", "absent_keys", "exclusive") if p[name]]
+    try:  # everything the call asks for is checked before the first write (and, for editing, read)
+        if editing:
+            pm.check_editable(map_type, pf.postconf("-m")[1].split(), editing, path)
         present = pm.render_entries(p["entries"], map_type, aliases=p["aliases"])
         present.update(pm.render_entries(p["secret_entries"], map_type, aliases=p["aliases"], secret=True))
         for k in p["absent_keys"]:
             pm.check_entry(k, None, map_type)
+        if present and map_type in pm.RULE_TYPES:
+            pm.check_rules(lambda argv: pf.run(argv, check=False), map_type, "%s:%s" % (map_type, path), present)
         for key in p["query"]:
             pm.check_query(key, map_type)
         before = safe_io.read_regular(path, "table source", missing=b"")
@@ -292,16 +322,30 @@ def main():
     if p["query"]:
         answers = {}
         target = "%s:%s" % (map_type, path)
+        # No source, or (in check mode) no index yet: the table answers nothing today.
+        built = all(os.path.exists(f) for f in (pm.index_files(map_type, path) if indexed else []))
         for key in p["query"]:
-            if not os.path.exists(path):
+            if not os.path.exists(path) or not built:
                 answers[key] = None
                 continue
             rc, out, err = pf.run([tool, "-q", key, target], check=False)
-            if rc not in (0, 1):
-                module.fail_json(msg="%s -q %s %s failed: %s" % (tool, key, target, (err or out).strip()), **result)
+            if rc not in (0, 1) or "fatal:" in err:  # postmap exits 1 for "not found" and for a fatal error
+                module.fail_json(msg="%s -q %s %s failed: %s" % (tool, key, target, query_error(map_type, path, err or out)), **result)
             answers[key] = out.rstrip("\n") if rc == 0 else None
         result["query"] = answers
     module.exit_json(**result)
+
+
+def query_error(map_type, path, text):
+    """postmap's error, without any word of the file when it is not a lookup table: Postfix
+    quotes lines and values of a client configuration (mysql, ldap...), which hold passwords."""
+    if map_type in pm.EDITABLE:
+        return text.strip()
+    try:
+        words = pm.config_words(safe_io.text(safe_io.read_regular(path, "table configuration", limit=1 << 20)))
+    except safe_io.InputError:
+        return "(postmap's message is not shown: %s could not be read to hide its values)" % path
+    return pm.redact(text.strip(), words)
 
 
 def keep_copies(module, paths):

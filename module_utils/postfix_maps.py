@@ -1,10 +1,13 @@
 # Copyright: (c) 2026, postfix-remedy maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Lookup-table helpers: index file names, staleness, and source-file entry edits."""
+"""Lookup-table helpers: index file names, staleness, which tables may be edited, rule checks,
+and source-file entry edits."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import tempfile
 
 # Types whose source is compiled into an index file by postmap/postalias.
 INDEX_SUFFIXES = {
@@ -20,6 +23,124 @@ NON_INDEXED = frozenset(("regexp", "pcre", "cidr", "texthash", "inline", "static
                          "randmap", "environ", "fail", "internal", "memcache", "proxy", "tcp", "socketmap",
                          "ldap", "mysql", "pgsql", "sqlite", "nis", "nisplus", "unix", "netinfo"))
 TYPE_RE = re.compile(r"^[a-z][a-z0-9]*$")
+
+# Tables whose file is the admin's list of entries or rules, so entries may be managed: the
+# indexed types, texthash, and the rule tables Postfix compiles when it opens them. Any other
+# type's "path" is not a lookup table: a database client configuration (which holds the
+# password), or the spec of another table, a value or a service.
+RULE_TYPES = frozenset(("cidr", "pcre", "regexp"))
+EDITABLE = frozenset(INDEX_SUFFIXES) | RULE_TYPES | {"texthash"}
+CLIENT_TYPES = frozenset(("mysql", "pgsql", "ldap", "sqlite", "memcache"))
+
+
+def check_editable(map_type, supported, options, path):
+    """Refuse the entry options a call uses (names in `options`) unless map_type is a table file
+    of EDITABLE that this Postfix supports (`supported`: what postconf -m lists). Called before
+    the file is read, so nothing of a refused file is ever written, diffed or returned."""
+    if not options:
+        return
+    opts = ", ".join(options)
+    if map_type not in EDITABLE:
+        why = ("%s:%s names a database client configuration, which holds its password" % (map_type, path)
+               if map_type in CLIENT_TYPES else "%s tables do not keep their entries in that file" % map_type)
+        raise ValueError("%s refused for type %s: not a lookup table file (%s); entries are managed in %s "
+                         "tables only. %s was neither read nor changed"
+                         % (opts, map_type, why, ", ".join(sorted(EDITABLE & set(supported))), path))
+    if map_type not in supported:
+        raise ValueError("%s refused for type %s: this host's Postfix does not support it (postconf -m lists "
+                         "%s). %s was neither read nor changed" % (opts, map_type, " ".join(sorted(supported)), path))
+
+
+def config_words(text):
+    """What Postfix may quote from a client configuration (name = value lines) in an error: each
+    line without its attribute name, each value, and each word of them (4 characters or more,
+    longest first), so redact() keeps a password out of a message."""
+    out = set()
+    for line in split_lines(text):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, eq, value = line.partition("=")
+        value = value if eq and name.strip() and not line[:1].isspace() else line
+        out.add(value.strip())
+        out.update(re.split(r"[\s,\"'{}()]+", value))
+    return sorted((w for w in out if len(w) >= 4), key=len, reverse=True)
+
+
+def redact(message, words):
+    for w in words:
+        message = message.replace(w, "********")
+    return message
+
+
+def cidr_problem(pattern):
+    """Why Postfix would skip this cidr_table(5) pattern, or None: an address, or address/prefix
+    with no host bits set beyond the prefix; the address may be in [], and a leading ! negates."""
+    addr, slash, prefix = pattern[1:].partition("/") if pattern.startswith("!") else pattern.partition("/")
+    if addr.startswith("[") and addr.endswith("]"):
+        addr = addr[1:-1]
+    if "%" in addr:  # Python takes an IPv6 zone index, Postfix does not
+        return "an address with a zone index (%) is not allowed"
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return "%r is not an IPv4 or IPv6 address" % addr
+    if not slash:
+        return None
+    if not re.fullmatch(r"[0-9]+", prefix):
+        return "prefix %r is not a number of bits" % prefix
+    if int(prefix) > ip.max_prefixlen:
+        return "prefix /%s is longer than the %d bits of an IPv%d address" % (prefix, ip.max_prefixlen, ip.version)
+    net = ipaddress.ip_network((ip, int(prefix)), strict=False)
+    if net.network_address != ip:
+        return "host bits are set beyond /%s (the network is %s)" % (prefix, net)
+    return None
+
+
+PROBE_KEY = "postfix-remedy.probe"
+
+
+def check_rules(run, map_type, table, rules):
+    """Raise ValueError naming every rule of `rules` ({pattern: result}) that Postfix would skip
+    in the `map_type` table `table`. cidr patterns are checked here first, for a precise reason;
+    then the rules alone are opened by Postfix itself (postmap -q on a temporary table: Postfix
+    compiles every rule when it opens a cidr, pcre or regexp table, and warns about each one it
+    skips). run(argv) runs a Postfix command and returns (rc, out, err)."""
+    items = list(rules.items())
+    problems = []
+    if map_type == "cidr":
+        problems = ["%r: %s" % (k, why) for k, why in ((k, cidr_problem(k)) for k, _v in items) if why]
+    if not problems:
+        problems = _postfix_problems(run, map_type, items)
+    if problems:
+        raise ValueError("%s: %d rule%s refused, the table was not written: %s"
+                         % (table, len(problems), "" if len(problems) == 1 else "s", "; ".join(problems)))
+
+
+def _postfix_problems(run, map_type, items):
+    data = "".join(format_entry(k, v) + "\n" for k, v in items).encode("utf-8", "surrogateescape")
+    fd, tmp = tempfile.mkstemp(prefix="postfix-remedy-rules-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        rc, out, err = run(["postmap", "-q", PROBE_KEY, "%s:%s" % (map_type, tmp)])
+    except OSError as exc:
+        raise ValueError("cannot check the new rules in a temporary file: %s" % exc) from exc
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    at_line = re.compile(re.escape(tmp) + r", line (\d+): (.*)$")
+    problems = []
+    for line in err.splitlines():
+        m = at_line.search(line)
+        if m and 0 < int(m.group(1)) <= len(items):
+            problems.append("%r: %s" % (items[int(m.group(1)) - 1][0], m.group(2).strip()))
+        elif tmp in line or "fatal:" in line:
+            problems.append(line.replace(tmp, "(the new rules)").strip())
+    if rc not in (0, 1) and not problems:
+        problems.append("postmap could not check them (rc=%d): %s" % (rc, (err or out).strip()))
+    return problems
 
 
 def index_files(map_type, path):
