@@ -24,6 +24,11 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := $(if $(CI),0,1)
 export PATH := $(BIN):$(PATH)
 export LAB_SUITE := $(SUITE)
+# Every ansible command imports cryptography's DSA classes at start (ansible-core 2.19's ssh-agent
+# client), and cryptography 51 warns on that import: noise on every command, no DSA key is used.
+# Only that warning is dropped (a PYTHONWARNINGS of yours is kept before it).
+comma := ,
+export PYTHONWARNINGS := $(if $(PYTHONWARNINGS),$(PYTHONWARNINGS)$(comma))ignore:DSA is deprecated
 
 APT_PACKAGES := podman runc debootstrap postfix postfix-lmdb postfix-cdb postfix-pcre dnsmasq-base \
 	bind9-dnsutils openssl ca-certificates python3-venv python3-pip git make strace \
@@ -149,15 +154,19 @@ docs:
 
 # The collection postfix_remedy.toolkit (galaxy.yml): library/ and module_utils/ staged as
 # plugins/modules and plugins/module_utils, built into dist/.
-STAGE := $(CURDIR)/.cache/collection/ansible_collections/postfix_remedy/toolkit
+# COLLECTION_DIR and DIST can point elsewhere (tests/unit/test_papercuts.py builds into a scratch directory).
+# The lab stays here, and so does docs/render_faults.py (it reads module_utils/, which a collection has not).
+COLLECTION_DIR ?= $(CURDIR)/.cache/collection
+DIST ?= dist
+STAGE := $(COLLECTION_DIR)/ansible_collections/postfix_remedy/toolkit
 collection: venv
-	rm -rf $(CURDIR)/.cache/collection dist && mkdir -p $(STAGE)/plugins dist
+	rm -rf $(COLLECTION_DIR) $(DIST) && mkdir -p $(STAGE)/plugins $(DIST)
 	cp -a galaxy.yml README.md CHANGELOG.md LICENSE meta playbooks roles docs $(STAGE)/
 	cp -a library $(STAGE)/plugins/modules
 	cp -a module_utils $(STAGE)/plugins/module_utils
-	rm -rf $(STAGE)/roles/lab_* $(STAGE)/playbooks/lab.yml $(STAGE)/playbooks/demo.yml  # the lab stays here
+	rm -rf $(STAGE)/roles/lab_* $(STAGE)/playbooks/lab.yml $(STAGE)/playbooks/demo.yml $(STAGE)/docs/render_faults.py
 	find $(STAGE) -name __pycache__ -prune -exec rm -rf {} +
-	$(BIN)/ansible-galaxy collection build --output-path dist $(STAGE)
+	$(BIN)/ansible-galaxy collection build --output-path $(DIST) $(STAGE)
 
 # ansible-test sanity on the built collection (a git tree, as ansible-test wants). Its per-test
 # venvs need pip from a bootstrap script on ci-files.testing.ansible.com, which this machine cannot

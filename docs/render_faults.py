@@ -4,6 +4,8 @@
 
     python3 docs/render_faults.py > docs/faults.md     (make docs)
 
+A repository tool: the collection ships docs/faults.md, not this script (galaxy.yml build_ignore).
+
 tests/unit/test_docs.py fails when docs/faults.md is not what this prints (a stale page)."""
 import importlib.util
 import os
@@ -26,7 +28,9 @@ def _programs(log):
 
 def render(cat):
     out = ["# Fault catalog", "",
-           "Generated from `module_utils/fault_catalog.py` by `docs/render_faults.py` (`make docs`); do not edit.",
+           "Generated from the fault catalog (`module_utils/fault_catalog.py` in the repository,",
+           "`plugins/module_utils/fault_catalog.py` in the collection) by the repository's `docs/render_faults.py`",
+           "(`make docs`); do not edit.",
            "Every fact about a fault ID lives in its catalog entry; the roles read them from the findings.", "",
            "Fix classes: **auto** (applied by `playbooks/remediate.yml`), **opt-in** (applied only when the ID is",
            "a key of `postfix_remediate_opt_in`, with the data listed), **advisory** (reported with the steps; a",
@@ -44,7 +48,7 @@ def render(cat):
             facts.append("Fix: `%s`" % fix)
         else:
             facts.append("Fix: none automated (advisory)")
-        facts.append("Lab injection: `roles/lab_faults/tasks/%s.yml` (`make fault ID=%s`)" % (fid, fid))
+        facts.append("Lab injection (in the repository): `roles/lab_faults/tasks/%s.yml` (`make fault ID=%s`)" % (fid, fid))
         if e["opt_in"]:
             facts.append("Opt-in data (`postfix_remediate_opt_in['%s']`): %s" % (fid, "; ".join(
                 "`%s` (%s%s): %s" % (k, t, ", required" if req else "", what) for k, (t, req, what) in e["opt_in"].items())))
