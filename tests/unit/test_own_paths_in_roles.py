@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,7 +63,8 @@ def test_pruning_selects_only_our_backups_in_a_careless_backup_dir(tmp_path, rel
     args["paths"] = str(tmp_path)
     args["age"] = "1d" if "age" in args else None
     args = {k: v for k, v in args.items() if v is not None}
-    proc = subprocess.run(["ansible", "localhost", "-c", "local", "-m", "ansible.builtin.find", "-a", json.dumps(args),
+    ansible = str(Path(sys.executable).parent / "ansible")  # the venv's, whatever PATH says
+    proc = subprocess.run([ansible, "localhost", "-c", "local", "-m", "ansible.builtin.find", "-a", json.dumps(args),
                            "-o"], capture_output=True, text=True, cwd=ROOT,
                           env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="0",
                                    ANSIBLE_INVENTORY_UNPARSED_WARNING="0"), check=False)
