@@ -18,6 +18,13 @@ description:
   - The edits are first applied to a scratch copy of the two files to produce the diff, so check
     mode shows exactly what a real run would write. A real run then applies them, runs
     C(postfix check), and restores the previous files if the check fails.
+  - Contradictory options are refused before anything runs, each named in the message - one
+    main.cf name in two of I(parameters), I(secret_parameters), I(absent), I(commented) and
+    I(list_add)/I(list_remove); one item in both I(list_add) and I(list_remove) of a name; a
+    service given twice in I(services), or with C(state=absent) and edits too; one C(-o) name in
+    both C(params) and C(params_absent), one argument in both C(args_present) and C(args_absent).
+  - Postfix's C(unused parameter) and C(undefined parameter) warnings about the resulting
+    configuration are returned in RV(parameter_warnings) and shown as module warnings.
   - Returns C(needs=restart) when a parameter the master only reads at start changed
     (C(inet_interfaces), C(inet_protocols), C(queue_directory), ...), otherwise C(needs=reload)
     for any change and C(needs=none) when nothing changed. The module itself never reloads.
@@ -150,33 +157,33 @@ seealso:
 
 EXAMPLES = r"""
 - name: SASL credentials for the relay, kept out of logs and diffs (prefer a hash map file)
-  postconf:
+  postfix_remedy.toolkit.postconf:
     secret_parameters:
       smtp_sasl_password_maps: "static:{{ relay_user }}:{{ relay_password }}"
     parameters:
       smtp_sasl_auth_enable: true
 
 - name: Relay through the smarthost and keep lookups fast
-  postconf:
+  postfix_remedy.toolkit.postconf:
     parameters:
       relayhost: "[smtp.example.net]:587"
       smtp_dns_support_level: dnssec
   notify: Reload postfix
 
 - name: Close an open relay without touching the other restrictions
-  postconf:
+  postfix_remedy.toolkit.postconf:
     list_add:
       smtpd_relay_restrictions: [reject_unauth_destination]
     list_remove:
       mynetworks: [0.0.0.0/0]
 
 - name: Take soft_bounce out, comment out a stale parameter
-  postconf:
+  postfix_remedy.toolkit.postconf:
     absent: [soft_bounce]
     commented: [smtp_bind_address]
 
 - name: Remove a forgotten -v from smtpd and bind the relay transport
-  postconf:
+  postfix_remedy.toolkit.postconf:
     services:
       - service: smtp/inet
         args_absent: ["-v"]
@@ -185,7 +192,7 @@ EXAMPLES = r"""
           smtp_bind_address: 127.0.0.1
 
 - name: Second instance
-  postconf:
+  postfix_remedy.toolkit.postconf:
     config_dir: /etc/postfix-out
     parameters:
       inet_interfaces: loopback-only
@@ -236,10 +243,20 @@ services:
   type: dict
   returned: always
 warnings_postconf:
-  description: Warnings printed by postconf (e.g. unused parameters).
+  description: Warnings printed by postconf while editing (an unmatched service), and every line of RV(parameter_warnings).
   type: list
   elements: str
   returned: always
+parameter_warnings:
+  description:
+    - postconf's C(unused parameter) (a name Postfix does not use, often misspelt; ignored) and
+      C(undefined parameter) (a C($name) nothing defines; read as empty) warnings about the
+      configuration after the call (in check mode, the configuration it would write), each once.
+    - Each is also a module warning (the first ten), so it shows in the play's output.
+  type: list
+  elements: str
+  returned: always
+  sample: ["postconf: warning: /etc/postfix/main.cf: unused parameter: smtp_sasl_pasword_maps=hash:/etc/postfix/sasl_passwd"]
 check_output:
   description: Output of C(postfix check) when it was run.
   type: str
@@ -251,6 +268,8 @@ import os
 import shutil
 import tempfile
 import time
+
+from ansible.module_utils.common.parameters import remove_values
 
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import postfix_conf as pc
@@ -447,6 +466,50 @@ class Planner:
                     self.changes.append("service %s remove -o %s (was %r)" % (svc, k, have_p[k]))
 
 
+def contradictions(p):
+    """Options that ask for two end states of one thing: which one wins must not depend on the
+    order the edits happen to run in, so they are refused before anything runs."""
+    out = []
+    main = (("parameters", set(p["parameters"])), ("secret_parameters", set(p["secret_parameters"])),
+            ("absent", set(p["absent"])), ("commented", set(p["commented"])),
+            ("list_add/list_remove", set(p["list_add"]) | set(p["list_remove"])))
+    for i, (key_a, names_a) in enumerate(main):
+        for key_b, names_b in main[i + 1:]:
+            out += ["%s is in both %s and %s" % (n, key_a, key_b) for n in sorted(names_a & names_b, key=str)]
+    for name in sorted(set(p["list_add"]) & set(p["list_remove"]), key=str):
+        add = {" ".join(pc.render_value(v, name).split()) for v in p["list_add"][name]}
+        both = [v for v in p["list_remove"][name] if " ".join(pc.render_value(v, name).split()) in add]
+        out += ["list_add and list_remove of %s both have %r" % (name, v) for v in both]
+    seen = set()
+    for spec in p["services"]:
+        svc = spec["service"]
+        if svc in seen:
+            out.append("service %s is given twice in services (one entry per service)" % svc)
+        seen.add(svc)
+        if spec.get("state") == "absent":
+            edits = [k for k in ("entry", "fields", "params", "params_absent", "args_present", "args_absent")
+                     if spec.get(k)]
+            if edits:
+                out.append("service %s is state=absent but also has %s" % (svc, ", ".join(edits)))
+        out += ["service %s has %r in both params and params_absent" % (svc, k)
+                for k in sorted(set(spec.get("params") or {}) & set(spec.get("params_absent") or []))]
+        out += ["service %s has %r in both args_present and args_absent" % (svc, a)
+                for a in sorted(set(spec.get("args_present") or []) & set(spec.get("args_absent") or []))]
+    return out
+
+
+def parameter_warnings(stderr, scratch=None, conf_dir=None):
+    """postconf's "unused parameter" (a misspelt or unknown name, which Postfix ignores) and
+    "undefined parameter" (a $name nothing defines) warnings, once each, naming the real files."""
+    out = []
+    for line in (stderr or "").splitlines():
+        if "warning:" in line and ("unused parameter:" in line or "undefined parameter:" in line):
+            line = line.strip().replace(scratch, conf_dir) if scratch else line.strip()
+            if line not in out:
+                out.append(line)
+    return out
+
+
 def apply_ops(pf, ops, record, on_error=None):
     """Run the postconf edits in order. A failing edit (disk full, read-only file system) calls
     on_error(message) when given, else fails the module."""
@@ -496,6 +559,12 @@ def main():
         for name, items in p[key].items():
             if not isinstance(items, list):
                 module.fail_json(msg="%s.%s must be a list of items" % (key, name))
+    try:
+        clash = contradictions(p)
+    except pc.ValueError_ as exc:  # an item with no main.cf form (a mapping): said as edit_lists says it
+        module.fail_json(msg=str(exc))
+    if clash:
+        module.fail_json(msg="contradictory options, nothing changed: %s" % "; ".join(clash))
     paths = {f: os.path.join(conf_dir, f) for f in FILES}
     try:  # the files exactly as they are: the diff's "before" and what a rollback puts back
         saved = safe_io.snapshot(paths.values(), "Postfix configuration file")
@@ -505,9 +574,6 @@ def main():
     hide(module, secret_values(p["parameters"], texts=[safe_io.text(b) for b in before.values()]))
 
     plan = Planner(module, pf)
-    clash = set(p["parameters"]) & set(p["secret_parameters"])
-    if clash:
-        module.fail_json(msg="parameter(s) in both parameters and secret_parameters: %s" % ", ".join(sorted(clash)))
     try:  # every value is validated here, before the first write
         plan.set_params(dict(p["parameters"], **p["secret_parameters"]))
         plan.remove_params(p["absent"], "-X", "remove")
@@ -518,7 +584,7 @@ def main():
         module.fail_json(msg=str(exc))
 
     after = dict(before)
-    warnings = []
+    warnings, param_warnings = [], None
     if plan.ops:
         # Dry run on a scratch copy: the diff shows what postconf itself writes.
         scratch = tempfile.mkdtemp(prefix="postconf-")
@@ -535,6 +601,8 @@ def main():
                 module.fail_json(msg=message.replace(scratch, conf_dir), changed=False)
             warnings = [w.replace(scratch, conf_dir) for w in apply_ops(dry, plan.ops, record=False, on_error=dry_failed)]
             after = {f: safe_io.read_regular(os.path.join(scratch, f), missing=b"") for f in FILES}
+            # what Postfix will warn about in the new configuration (check mode included)
+            param_warnings = parameter_warnings(dry.postconf("-n", check=False)[2], scratch, conf_dir)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     # inline credentials (static:/inline: password maps) are masked in diffs, settings, invocation
@@ -590,13 +658,23 @@ def main():
                 undo("postfix check failed after the change: %s" % (output or "no output"))
 
     if not module.check_mode or not changed:
-        settings = pc.parse_n(pf.postconf("-n")[1])
+        _rc, out_n, err_n = pf.postconf("-n")
+        settings = pc.parse_n(out_n)
+        param_warnings = parameter_warnings(err_n)
         result["settings"] = settings
         result["values"] = {n: (settings[n] if n in settings else pf.param(n)) for n in sorted(plan.touched)
                             if n in settings or n in plan.known()}
         result["services"] = pc.parse_M(pf.postconf("-M")[1])
     else:
         result.update(settings={}, values={}, services={})
+    # Postfix ignores an unused (misspelt, unknown) parameter and reads an undefined $name as
+    # empty, with only a warning in its log: said here, not left inside check_output
+    result["parameter_warnings"] = param_warnings or []
+    result["warnings_postconf"] = warnings + [w for w in result["parameter_warnings"] if w not in warnings]
+    for line in result["parameter_warnings"][:10]:  # warnings are not masked by Ansible: mask them here
+        module.warn(remove_values(line, module.no_log_values))
+    if len(result["parameter_warnings"]) > 10:
+        module.warn("and %d more postconf warnings: see parameter_warnings" % (len(result["parameter_warnings"]) - 10))
     module.exit_json(**result)
 
 

@@ -44,10 +44,10 @@ notes:
 
 EXAMPLES = r"""
 - name: Postfix accepts the configuration
-  postfix_check:
+  postfix_remedy.toolkit.postfix_check:
 
 - name: Validate an alternate instance without touching its chroot
-  postfix_check:
+  postfix_remedy.toolkit.postfix_check:
     config_dir: /etc/postfix-out
     readonly: true
 """

@@ -10,7 +10,8 @@ module: postfix_diagnose
 short_description: Find the cataloged Postfix faults on a host (log, config, probes, queue, bounces)
 description:
   - Gathers everything in one call and returns findings keyed by the fault IDs of the catalog
-    (C(module_utils/fault_catalog.py) in this repository), each with C(id), C(class) (auto, opt-in, advisory), C(severity),
+    (the module_utils C(fault_catalog.py), under C(module_utils/) in the repository and C(plugins/module_utils/)
+    in the collection), each with C(id), C(class) (auto, opt-in, advisory), C(severity),
     C(summary), C(evidence), C(cause) and C(fix) (documented steps plus the exact parameter
     changes or commands a remediation would make).
   - B(log) scans the mail log (I(log_paths), or C(maillog_file), C(/var/log/mail.log),
@@ -52,7 +53,11 @@ options:
     choices: [log, config, probes, queue, bounce]
     default: [log, config, probes, queue, bounce]
   log_paths:
-    description: Log files to scan (each with its rotated siblings). Default is discovered.
+    description:
+      - Log files to scan (each with its rotated siblings). Default is discovered.
+      - Paths, not patterns (a C(*) is not expanded). A path that matches no file is said in
+        RV(errors); when no file at all is read, RV(log.read) is false and the summary says
+        C(no log read).
     type: list
     elements: path
   log_window:
@@ -66,8 +71,12 @@ options:
         I(log_window)), else the systemd journal; RV(log.source) and RV(log.source_reason) say which and why.
       - C(journal) reads C(journalctl) output (the mail facility and every Postfix syslog
         identifier, C(postfix/*) and multi-instance names such as C(postfix-out/*)), incrementally by
-        journal cursor kept in I(state_file). The host fails when the journal is not readable.
+        journal cursor kept in I(state_file). The host fails when the journal is not readable or
+        there are no journal files (none on the host, or none under I(journal_directory)).
       - C(file) reads only log files.
+      - When no log could be read (no file, no journal files), RV(log.read) is false, RV(log.note)
+        says why, and the reason is a warning, an entry of RV(errors) and part of RV(summary)
+        (C(no log read)), never a clean scan of nothing.
     type: str
     choices: [auto, file, journal]
     default: auto
@@ -80,7 +89,11 @@ options:
     type: bool
     default: true
   state_file:
-    description: Where the incremental scan state lives on the host.
+    description:
+      - Where the incremental scan state lives on the host (JSON, mode 0600, written under a fresh
+        name and renamed into place).
+      - An existing path that is not a postfix-remedy scan state (main.cf, a symlink, a directory,
+        a device, any other content) fails the host, naming it, before anything is read or written.
     type: path
     default: /var/lib/postfix-remedy/logscan.json
   mask:
@@ -144,6 +157,8 @@ options:
       - Lines needed in the window before a sporadic log ID is reported (SASL failures, lost
         connections after AUTH or DATA, Dovecot auth drops, illegal addresses), because every
         healthy server logs a few of those.
+      - Also the refusals of one recipient domain (its servers' answers about their own side, or
+        its null MX) before they are reported as C(delivery.remote_refusal).
     type: int
     default: 5
   fix_ledger:
@@ -154,8 +169,14 @@ options:
     type: path
     default: /var/lib/postfix-remedy/fixed.json
   change_window_marker:
-    description: When this file exists a change window is open, and soft_bounce/debug settings
-      are expected (written by the postfix_change_window role).
+    description:
+      - When this file exists a change window is open, and soft_bounce/debug settings are expected
+        (written by the postfix_change_window role). This is the default instance's marker; with
+        I(config_dir) naming another instance, its own marker has the directory in its name
+        (C(change-window.etc-postfix-out-1a2b3c4d.json)), one window per instance.
+      - A marker past its deadline, one whose close failed, or one that is damaged (not JSON, no
+        deadline, not a regular file) is a C(config.change_window_expired) finding and explains
+        nothing; soft_bounce and debug are reported too.
     type: path
     default: /var/lib/postfix-remedy/change-window.json
   bounce_files:
@@ -186,16 +207,16 @@ notes:
 
 EXAMPLES = r"""
 - name: Diagnose this host
-  postfix_diagnose:
+  postfix_remedy.toolkit.postfix_diagnose:
   register: diag
 
 - name: Only configuration and probes, with a stricter backlog threshold
-  postfix_diagnose:
+  postfix_remedy.toolkit.postfix_diagnose:
     checks: [config, probes]
     backlog: 200
 
 - name: Analyze a mailbox of bounces too
-  postfix_diagnose:
+  postfix_remedy.toolkit.postfix_diagnose:
     bounce_files: [/var/mail/postmaster]
 """
 
@@ -344,6 +365,14 @@ log:
       description: "Why that source was read."
       type: str
       returned: always
+    read:
+      description: "False when no log was read at all (no file found or readable, no journal files)."
+      type: bool
+      returned: always
+    note:
+      description: "Why no log was read."
+      type: str
+      returned: when read is false
     files:
       description: "Per file scanned, its mode (full, incremental, cached) and bytes read."
       type: list
@@ -379,6 +408,12 @@ log:
       returned: always
     inbound:
       description: "Per fault ID, lines about clients that are policy or Internet noise (statistics)."
+      type: dict
+      returned: always
+    remote:
+      description: "Per recipient domain (the 50 busiest), what other servers answered about their own side
+        (over quota, unknown user, size limit, policy, greylisting, a null MX): C(count) and C(reasons).
+        A statistic, never a local fault ID; delivery.remote_refusal when one domain refuses log_min_count times."
       type: dict
       returned: always
     benign:
@@ -530,6 +565,7 @@ summary:
   returned: always
   type: str
   sample: "2 finding(s) (high 1, medium 1): dns.resolver_dead, dns.mx_connect_timeout"
+  # without a log: "no findings, but no log read (log_paths match no file)"
 """
 
 import json
@@ -570,6 +606,7 @@ class Diagnosis:
         self.errors = []
         self.result = dict(changed=False, findings=[], errors=self.errors)
         self.params = {}
+        self.no_log = None  # why no log was read, when the log check read nothing
 
     # -------------------------------------------------------------- config
     def gather_config(self):
@@ -815,7 +852,7 @@ class Diagnosis:
         paths = self._log_files(since)
         source, why = self._pick_log_source(paths, since)
         if source is None:
-            return dict(files=[], source=None, source_reason=why, note=why), log_scan.new_agg()
+            return self._no_log(dict(files=[], source=None, source_reason=why), why), log_scan.new_agg()
         state = log_scan.load_state(self.p["state_file"]) if self.p["incremental"] else None
         if source == "file":
             new_state, agg, infos = log_scan.scan(paths, state, since=since, masked=self.p["mask"])
@@ -829,8 +866,8 @@ class Diagnosis:
                                                               window=window, masked=self.p["mask"])
             except journal_scan.JournalError as exc:
                 if exc.absent and self.p["log_source"] == "auto" and not self.p["journal_directory"]:
-                    why += "; but this host has no journal files"
-                    return dict(files=[], source=None, source_reason=why, note=why), log_scan.new_agg()
+                    why = why.replace("; reading the systemd journal", "") + ", and this host has no journal files"
+                    return self._no_log(dict(files=[], source=None, source_reason=why), why), log_scan.new_agg()
                 self.m.fail_json(msg="log_source journal: %s" % exc, **self.result)
             new_state, infos = dict(state or log_scan.load_state("/nonexistent"), journal=jstate), []
             if journal_info.get("note"):
@@ -838,17 +875,32 @@ class Diagnosis:
         if self.p["incremental"] and not self.m.check_mode:
             try:
                 log_scan.save_state(self.p["state_file"], new_state)
-            except OSError as exc:
-                self.errors.append("cannot save scan state %s: %s" % (self.p["state_file"], exc))
+            except (OSError, safe_io.InputError) as exc:
+                self.errors.append("cannot save scan state %s: %s" % (self.p["state_file"], safe_io.oserror_text(exc)))
         shapes = sorted(agg["unclassified_shapes"].values(), key=lambda r: -r["count"])[:10]
         info = dict(files=infos, lines=agg["lines"], bytes=agg["bytes"], status=agg["status"], faultish=agg["faultish"],
                     benign=agg.get("benign", {}), unclassified=agg["unclassified"],
-                    inbound=rules.inbound_statistics(agg),
+                    inbound=rules.inbound_statistics(agg), remote=rules.remote_statistics(agg),
                     unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
                     unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
                     skipped_old=agg["skipped_old"], window_seconds=window, source=source, source_reason=why,
-                    journal=journal_info)
+                    journal=journal_info, read=True)
+        unread = [f for f in infos if "mode" not in f]  # could not be opened (a damaged .gz was read up to the damage)
+        for f in unread:
+            self.errors.append("log file %s not read: %s" % (f["path"], f["error"]))
+        if source == "file" and len(unread) == len(infos):
+            self._no_log(info, "none of %s could be read" % ", ".join(paths))
         return info, agg
+
+    def _no_log(self, info, why):
+        """Nothing was read: a clean scan of nothing must not pass for a healthy log, so it is
+        said in log.read/log.note, in errors (the report's "Could not check"), as a warning and
+        in the summary line the role prints per host."""
+        self.no_log = why
+        self.errors.append("no log read: %s" % why)
+        self.m.warn("no log read: %s" % why)
+        info.update(read=False, note=why)
+        return info
 
     def _log_files(self, since):
         """Mail log files to read: log_paths, or maillog_file and the usual places, with rotated
@@ -858,6 +910,9 @@ class Diagnosis:
         for base in bases:
             if os.path.lexists(base) and not os.path.isfile(base):
                 self.errors.append("log_paths: %s is not a regular file; not read" % base)
+            elif not log_scan.discover([base], window_start=since):
+                self.errors.append("log_paths: %s matches no file%s; not read" % (
+                    base, " (a path, not a pattern: globs are not expanded)" if re.search(r"[*?[]", base) else ""))
         if not bases:
             if maillog.startswith("/") and not maillog.startswith("/dev/"):
                 bases.append(maillog)
@@ -870,8 +925,11 @@ class Diagnosis:
         choice = self.p["log_source"]
         self.journalctl = journal_scan.journalctl()
         if choice == "file" or self.p["log_paths"]:
-            return ("file", "log_paths given" if self.p["log_paths"] else "log_source: file") if paths else (
-                None, "no mail log file found (log_source: file)")
+            if paths:
+                return "file", "log_paths given" if self.p["log_paths"] else "log_source: file"
+            if self.p["log_paths"]:
+                return None, "log_paths match no file: %s" % ", ".join(self.p["log_paths"])
+            return None, "no mail log file found (log_source: file)"
         if choice == "journal" or self.p["journal_directory"]:
             if not self.journalctl:
                 self.m.fail_json(msg="log_source journal: journalctl not found on this host (%s)"
@@ -917,25 +975,30 @@ class Diagnosis:
         return records, sources
 
     def change_window(self):
-        """The change window marker: None when no window is open, else its content with
-        `expired` (past its deadline; a marker without one is due two hours after it opened)."""
-        path = self.p["change_window_marker"]
+        """This instance's change window (rules.instance_marker): None when no marker exists, else
+        dict(path, marker, problem, expired). problem says why the marker is not a window the
+        helper can close (damaged, not ours, another instance's): it then explains nothing."""
+        path = rules.instance_marker(self.p["change_window_marker"], self.p["config_dir"])
         if not os.path.lexists(path):
             return None
+        marker, problem = {}, None
         try:
-            marker = json.loads(safe_io.read_regular(path, "change window marker", limit=1 << 20))
-            if not isinstance(marker, dict):
-                raise ValueError("not a JSON object")
-        except (safe_io.InputError, ValueError) as exc:
-            self.errors.append("change window marker %s unreadable (%s); taken as open" % (path, exc))
-            return dict(expired=False)
-        deadline = marker.get("deadline")
-        if not isinstance(deadline, (int, float)):
-            opened = rules._epoch(marker.get("opened_at"))
-            deadline = (opened + 7200) if opened else None
-        marker["expired"] = deadline is not None and time.time() > deadline
-        marker["deadline"] = deadline
-        return marker
+            data = safe_io.check_own(path, "change window marker")
+            if data is None:  # closed since
+                return None
+            marker = json.loads(data)
+            problem = rules.window_problem(marker)
+        except safe_io.InputError as exc:
+            problem = str(exc)
+        except (ValueError, RecursionError):
+            problem = "not JSON (truncated?)"
+        if not problem and os.path.normpath(marker.get("config_dir") or "/etc/postfix") != \
+                os.path.normpath(self.p["config_dir"] or "/etc/postfix"):
+            problem = "it is the window of the instance at %s" % marker["config_dir"]
+        if problem:
+            return dict(path=path, marker={}, problem=problem, expired=True)
+        expired = time.time() > marker["deadline"] or bool(marker.get("close_failed"))
+        return dict(path=path, marker=marker, problem=None, expired=expired)
 
     # -------------------------------------------------------------- run
     def run(self):
@@ -948,12 +1011,12 @@ class Diagnosis:
         window = self.change_window()
         opts["change_window_open"] = bool(window and not window["expired"])
         findings = []
-        if window and window["expired"]:
-            findings.append(rules.window_expired(window, self.p["change_window_marker"]))
+        if window and window["expired"]:  # past its deadline, a close that failed, or damaged
+            findings.append(rules.window_expired(window["marker"], window["path"], window["problem"]))
         config = self.gather_config()  # always: every other check needs the parameters
         if "config" in checks:
             found = rules.config_findings(config, opts)
-            if window and window["expired"]:  # closing the window restores them: one fix, not two
+            if window and window["expired"] and not window["problem"]:  # closing restores them: one fix, not two
                 for f in found:
                     if f["id"] in ("config.soft_bounce_on", "config.debug_left_on"):
                         f["fix"]["can_fix"] = False
@@ -998,18 +1061,21 @@ class Diagnosis:
         self.result["counts"] = counts
         self.result["generated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.result["check_mode"] = self.m.check_mode
-        self.result["summary"] = summary_line(counts, self.result["ids"], self.errors)
+        self.result["summary"] = summary_line(counts, self.result["ids"], self.errors, self.no_log)
         return self.result
 
 
-def summary_line(counts, ids, errors):
-    """'healthy, no findings' or 'N finding(s) (high 1, low 2): id, id', and the probe errors."""
+def summary_line(counts, ids, errors, no_log=None):
+    """'healthy, no findings' or 'N finding(s) (high 1, low 2): id, id', and the probe errors.
+    no_log: why no log was read (then never "healthy": the log was not looked at)."""
     if not counts["total"]:
-        line = "healthy, no findings"
+        line = "no findings, but no log read (%s)" % no_log if no_log else "healthy, no findings"
     else:
         line = "%d finding(s) (%s): %s" % (counts["total"], ", ".join(
             "%s %d" % kv for kv in sorted(counts["by_severity"].items())), ", ".join(ids))
-    return line + ("; %d probe error(s)" % len(errors) if errors else "")
+        line += "; no log read (%s)" % no_log if no_log else ""
+    others = len(errors) - (1 if no_log else 0)  # the no-log error is said above already
+    return line + ("; %d probe error(s)" % others if others else "")
 
 
 def _load_ledger(path):
@@ -1115,6 +1181,13 @@ def main():
             ipaddress.ip_network(net, strict=False)
         except ValueError:
             module.fail_json(msg="internal_networks: %r is not a network" % net)
+    if p["incremental"] and "log" in p["checks"]:
+        # the scan state is the one file the diagnosis writes: a state_file naming a file that is
+        # not ours (main.cf, a symlink, a directory) fails the host before anything is read
+        try:
+            safe_io.check_own(p["state_file"], "scan state", log_scan.STATE_IS_OURS)
+        except safe_io.InputError as exc:
+            module.fail_json(msg="state_file: %s" % exc)
     module.exit_json(**Diagnosis(module).run())
 
 

@@ -59,11 +59,16 @@ options:
     description: Deferral reason of any recipient contains this text (or matches C(/regex/)).
     type: str
   ids:
-    description: Explicit queue IDs (validated; anything but 5-20 letters and digits is refused).
+    description:
+      - Explicit queue IDs (validated; anything but 5-20 letters and digits is refused).
+      - IDs that are in no queue are returned in RV(missing_ids), with a warning.
     type: list
     elements: str
   site:
-    description: For I(action=flush), flush mail for this destination (C(postqueue -s)).
+    description:
+      - For I(action=flush), flush mail for this destination (C(postqueue -s)).
+      - A flush (C(postqueue -f) or C(-s)) runs only when there is mail outside the hold queue;
+        otherwise nothing is run and C(changed) is false.
     type: str
   confirm:
     description: Must be true for I(action=delete).
@@ -128,23 +133,23 @@ notes:
 
 EXAMPLES = r"""
 - name: What is stuck, and where
-  postfix_queue:
+  postfix_remedy.toolkit.postfix_queue:
     queue: [deferred]
   register: q
   # q.counts.deferred, q.qshape.domains[0].domain
 
 - name: Hold everything for a dead relay during the change window
-  postfix_queue:
+  postfix_remedy.toolkit.postfix_queue:
     action: hold
     queue: [deferred]
     reason: "/connect to .* Connection timed out/"
 
 - name: Release and requeue after the fix
-  postfix_queue:
+  postfix_remedy.toolkit.postfix_queue:
     action: release
 
 - name: Delete backscatter bounces older than a day (a copy is kept)
-  postfix_queue:
+  postfix_remedy.toolkit.postfix_queue:
     action: delete
     sender: MAILER-DAEMON
     min_age: 1d
@@ -232,6 +237,17 @@ selected_ids_truncated:
   description: True when the selection holds more than I(ids_limit) messages (see C(selected_count)).
   type: bool
   returned: always
+missing_ids:
+  description:
+    - The IDs of I(ids) that are in no queue (delivered or deleted since, or mistyped); nothing was
+      done to them. Also a warning. Empty when I(ids) is not given.
+  type: list
+  elements: str
+  returned: always
+flush_calls:
+  description: The postqueue calls of a flush (0 when nothing outside the hold queue was there to flush).
+  type: int
+  returned: when action=flush
 messages:
   description: Details of the first I(limit) selected messages.
   type: list
@@ -304,7 +320,7 @@ backup_dir:
   type: str
   returned: when action=delete
 command:
-  description: The argv of the action command.
+  description: The argv of the action command (of the first call, for a flush by ID); empty when a flush had nothing to flush.
   type: list
   returned: when an action ran
 elapsed:
@@ -378,10 +394,13 @@ def scan(module, pf, selection, qshape, limit, ids_limit, queue_directory):
     go to a SelectionFile, so memory does not grow with the queue or the selection."""
     counts = dict.fromkeys(ql.QUEUES, 0)
     selected, details = ql.SelectionFile(keep=ids_limit), []
+    seen = set()  # the requested IDs (ids) found in the queue: as many as the caller gave, no more
 
     def on_message(msg):
         q = msg.get("queue_name", "?")
         counts[q] = counts.get(q, 0) + 1
+        if selection.ids is not None and msg.get("queue_id") in selection.ids:
+            seen.add(msg["queue_id"])
         if qshape is not None:
             qshape.add(msg)
         if selection.matches(msg) and ql.QUEUE_ID_RE.match(str(msg.get("queue_id"))):
@@ -401,7 +420,8 @@ def scan(module, pf, selection, qshape, limit, ids_limit, queue_directory):
         for qid in corrupt:
             if selection.ids is None or qid in selection.ids:
                 selected.add("corrupt", qid)
-    return counts, selected, corrupt, details, bad, err
+    missing = sorted((selection.ids or set()) - seen - set(corrupt))
+    return counts, selected, corrupt, details, bad, err, missing
 
 
 def backup(module, pf, queue_directory, selected, backup_dir):
@@ -629,9 +649,8 @@ def main():
     qshape = ql.QShape(p["qshape_queues"], by=p["qshape_by"])
     TIMER.lap("start")
     try:
-        counts, selected, corrupt_paths, details, bad, err = scan(module, pf, selection,
-                                                                  qshape if p["qshape_queues"] else None, p["limit"],
-                                                                  p["ids_limit"], queue_directory)
+        counts, selected, corrupt_paths, details, bad, err, missing = scan(
+            module, pf, selection, qshape if p["qshape_queues"] else None, p["limit"], p["ids_limit"], queue_directory)
     except bounded_match.PatternTimeout as exc:
         module.fail_json(msg="%s; nothing was changed" % exc)
     TIMER.lap("listing")
@@ -639,22 +658,29 @@ def main():
     result = dict(changed=False, counts=counts, total_before=total, counts_after=counts, total_after=total,
                   selected_count=selected.count, selected_ids=selected.first,
                   selected_ids_truncated=selected.count > len(selected.first), messages=details,
-                  qshape=qshape.table(), unparsed_lines=bad, postqueue_warnings=[ln for ln in err.splitlines() if ln.strip()])
+                  qshape=qshape.table(), unparsed_lines=bad, postqueue_warnings=[ln for ln in err.splitlines() if ln.strip()],
+                  missing_ids=missing)
+    if missing:  # delivered or deleted since the caller looked, or mistyped: nothing was done to them
+        module.warn("%d queue ID(s) given in ids are not in the queue: %s%s" % (
+            len(missing), ", ".join(missing[:20]), " ..." if len(missing) > 20 else ""))
     if action == "list":
         done(module, result)
 
     if action == "flush":
         if "Mail system is down" in err:
             module.fail_json(msg="cannot flush: the Postfix mail system is not running (start it first)", **result)
+        # -f and -s act on mail outside the hold queue: with none, a flush has nothing to do,
+        # so it is not run and is no change
+        flushable = sum(counts.get(q, 0) for q in ("maildrop", "incoming", "active", "deferred"))
         if p["site"]:
-            argvs = [["postqueue", "-s", p["site"]]]
+            argvs = [["postqueue", "-s", p["site"]]] if flushable else []
         elif selection.empty:
-            argvs = [["postqueue", "-f"]]
+            argvs = [["postqueue", "-f"]] if flushable else []
         else:
             # postqueue has no batch form of -i: one call per selected deferred message.
             argvs = (["postqueue", "-i", qid] for q, qid in selected if q == "deferred")
         n_calls = len(argvs) if isinstance(argvs, list) else selected.by_queue.get("deferred", 0)
-        first = argvs[0] if isinstance(argvs, list) else next(
+        first = (argvs or [None])[0] if isinstance(argvs, list) else next(
             (["postqueue", "-i", qid] for q, qid in selected if q == "deferred"), None)
         result["changed"] = n_calls > 0
         result["command"] = with_config([pf.bin(first[0])] + first[1:], pf.config_dir) if first else []

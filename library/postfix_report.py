@@ -70,6 +70,9 @@ options:
         play writes every host's report with one module run on the controller instead of one
         per host. The postfix_remediate role passes the records of its batch here (with
         I(host_report_suffix)).
+      - The keys (inventory host names) become file names as they are, Unicode included; a name
+        that cannot be one, or that would collide with another file of the directory, is refused
+        before anything is written (see the notes).
     type: dict
     default: {}
   host_results:
@@ -79,6 +82,7 @@ options:
         left out); C(generated_at) is the controller's time, like every report of the fleet.
         The postfix_diagnose role passes its batch's registered results here, so no task per
         host builds a report first.
+      - The keys are checked as for I(host_reports).
     type: dict
     default: {}
   host_report_suffix:
@@ -112,11 +116,25 @@ attributes:
     platforms: posix
 notes:
   - Supports check mode (nothing is written) and no diff.
+  - Host names name the report files (C(HOST.json), C(HOST.remediation.json),
+    C(HOST.change_window.json)) unchanged, never encoded, so the file of a host is found under
+    its inventory name. A name of printable UTF-8 characters is accepted (the space included;
+    no control, format or other separator character), without C(/), not C(.) or C(..), and at
+    most the file name limit of I(directory) (255 bytes) less the longest suffix
+    (C(.change_window.json), 19 bytes) and the 10 bytes of the temporary name of an atomic
+    write (226 bytes in all), so all three files of a host can be written.
+  - Refused, because a file of theirs would be another file of the directory, compared
+    case-insensitively (a macOS controller's file system does not tell C(Fleet.json) from
+    C(fleet.json)) - C(fleet) (its report would be C(fleet.json), the fleet model), and a
+    name ending in C(.remediation) or C(.change_window) (C(mx1.remediation.json) is the
+    remediation record of C(mx1)). All names are checked before the first write, the directory
+    included; the message names each refused host and why. Files already in I(directory) whose
+    names are refused are listed in C(report.problems), not read.
 """
 
 EXAMPLES = r"""
 - name: Fleet report
-  postfix_report:
+  postfix_remedy.toolkit.postfix_report:
     directory: "{{ playbook_dir | dirname }}/reports"
     hosts: "{{ groups['postfix_servers'] }}"
   delegate_to: localhost
@@ -130,6 +148,11 @@ report:
   returned: always
   type: dict
   contains:
+    problems:
+      description: "Files of the directory that were not read: unreadable, not a host report, or named after a refused host name."
+      type: list
+      elements: str
+      returned: always
     hosts:
       description: One view per host (status, findings with their state, queue, log, remediation record).
       type: list
@@ -157,7 +180,11 @@ report:
           type: dict
           returned: always
         remediation:
-          description: "The last remediation record, if any."
+          description: "The remediation record written after this diagnosis, if any."
+          type: dict
+          returned: always
+        previous_remediation:
+          description: "A remediation record of an earlier run: older than the diagnosis, or of a host without one."
           type: dict
           returned: always
         change_window:
@@ -180,6 +207,23 @@ report:
         severity:
           description: "The catalog severity."
           type: str
+          returned: always
+        cls:
+          description: "The catalog fix class (auto, opt-in, advisory)."
+          type: str
+          returned: always
+        severities:
+          description:
+            - "The severities of the hosts' findings of this ID, worst first (what the HTML and Markdown
+              grids show, like each host's findings): a rule can raise the catalog's severity (an expired
+              certificate is critical), and a historical finding is info."
+          type: list
+          elements: str
+          returned: always
+        classes:
+          description: "The fix classes of the hosts' findings of this ID (a historical finding is advisory)."
+          type: list
+          elements: str
           returned: always
         cells:
           description: "The state on each host (null where not found)."
@@ -255,7 +299,6 @@ failed_hosts:
 
 import json
 import os
-import re
 import time
 
 from ansible.module_utils.basic import missing_required_lib
@@ -263,22 +306,38 @@ from ansible.module_utils.basic import missing_required_lib
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import safe_io
     from ansible.module_utils.report_junit import to_xml
-    from ansible.module_utils.report_model import build, diagnosis_report, summary_lines
+    from ansible.module_utils.report_model import NAME_MAX, build, diagnosis_report, host_name_problem, summary_lines
     from ansible.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import safe_io
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_junit import to_xml
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_model import build, diagnosis_report, summary_lines
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_model import (
+        NAME_MAX,
+        build,
+        diagnosis_report,
+        host_name_problem,
+        summary_lines,
+    )
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 
-
-HOST_NAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,255}$")  # inventory names as file names: no slash, no space
 
 
 def _write(path, text):
     """Atomic write, 0600 from the first byte: reports carry host details. A fresh temporary
     name (never a predictable one a symlink could sit on)."""
     safe_io.atomic_write(path, text.encode("utf-8", "surrogateescape"), mode=0o600, uid=os.getuid(), gid=os.getgid())
+
+
+def _name_max(directory):
+    """The file name limit (bytes) where the reports go: the directory's, or its nearest
+    existing parent's (the directory may not exist yet)."""
+    path = os.path.abspath(directory)
+    while not os.path.isdir(path) and path != os.path.dirname(path):
+        path = os.path.dirname(path)
+    try:
+        return min(NAME_MAX, os.pathconf(path, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return NAME_MAX
 
 
 def main():
@@ -314,22 +373,28 @@ def main():
         module.fail_json(msg="stale_after must not be negative (got %d)" % p["stale_after"])
     if os.path.lexists(p["directory"]) and not os.path.isdir(p["directory"]):
         module.fail_json(msg="directory %s exists and is not a directory" % p["directory"])
-    if not os.path.isdir(p["directory"]) and not module.check_mode:
-        # No host got as far as its diagnosis: still write a report that says so.
-        try:
-            os.makedirs(p["directory"], mode=0o700)
-        except OSError as exc:
-            module.fail_json(msg="cannot create the reports directory %s: %s" % (p["directory"], exc))
+    # Every name before the first write (the directory included): one bad name must not leave
+    # half a batch of reports behind.
+    name_max = _name_max(p["directory"])
     for key in ("host_reports", "host_results"):
-        bad = sorted(h for h in p[key] if not HOST_NAME.match(h) or h in (".", ".."))
+        bad = [(h, host_name_problem(h, name_max)) for h in sorted(p[key])]
+        bad = [(h, why) for h, why in bad if why]
         if bad:
-            module.fail_json(msg="%s: %s cannot name a report file" % (key, ", ".join(repr(h) for h in bad[:5])))
+            module.fail_json(msg="%s: %s; rename the inventory host (or its inventory_hostname): a report file is "
+                             "named after it" % (key, "; ".join("%r %s" % (h if len(h) <= 60 else h[:50] + "...", why)
+                                                                 for h, why in bad[:5])))
     bad = sorted(h for h, r in p["host_results"].items() if not isinstance(r, dict))
     if bad:
         module.fail_json(msg="host_results: the result of %s is not a mapping" % ", ".join(repr(h) for h in bad[:5]))
     both = sorted(set(p["host_reports"]) & set(p["host_results"]))
     if both:
         module.fail_json(msg="%s in both host_reports and host_results: give each host once" % ", ".join(both[:5]))
+    if not os.path.isdir(p["directory"]) and not module.check_mode:
+        # No host got as far as its diagnosis: still write a report that says so.
+        try:
+            os.makedirs(p["directory"], mode=0o700)
+        except OSError as exc:
+            module.fail_json(msg="cannot create the reports directory %s: %s" % (p["directory"], exc))
     # host_report_suffix names the files of host_reports; diagnoses are always HOST.json
     reports = {h: (r, p["host_report_suffix"]) for h, r in p["host_reports"].items()}
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -97,20 +97,25 @@ class Journal:
                         break
         except OSError as exc:
             raise JournalError("cannot run %s: %s" % (argv[0], exc)) from exc
-        self._refuse_unreadable(st.stderr)
+        self._refuse_unseen(st.stderr)
         return b"".join(chunks), st.stderr, st.rc
 
-    @staticmethod
-    def _refuse_unreadable(stderr):
+    def _refuse_unseen(self, stderr):
+        """Raise when journalctl could not see the entries: not readable by this user, or no
+        journal files at all (journalctl says so on stderr but exits 0, or 1 with "-- No entries
+        --", exactly as for a journal without one mail entry: a clean scan of nothing)."""
         if any(s in (stderr or "") for s in UNREADABLE):
             raise JournalError("the journal is not readable by this user (uid %d): %s; run with become, or add the "
                                "user to the systemd-journal group" % (os.getuid(), " ".join(stderr.split())[:200]))
+        if NO_FILES in (stderr or ""):
+            raise JournalError("no journal files were found %s" % (
+                "under %s" % self.directory if self.directory else
+                "on this host (journald keeps none: Storage=none, or no journald)"), absent=True)
 
     def identifiers(self):
         out, err, rc = self._run(self.argv("--field=SYSLOG_IDENTIFIER"))
         if rc != 0:
-            raise JournalError("journalctl --field=SYSLOG_IDENTIFIER failed (rc=%s): %s" % (rc, err.strip()[:300]),
-                               absent=NO_FILES in err)
+            raise JournalError("journalctl --field=SYSLOG_IDENTIFIER failed (rc=%s): %s" % (rc, err.strip()[:300]))
         names = {line.decode("utf-8", "replace").strip() for line in out.splitlines()}
         return sorted(n for n in names if n and wanted_identifier(n))
 
@@ -158,7 +163,7 @@ class Journal:
                     pending = pending[cut:]
         except OSError as exc:
             raise JournalError("cannot run %s: %s" % (argv[0], exc)) from exc
-        self._refuse_unreadable(st.stderr)
+        self._refuse_unseen(st.stderr)
         if pending.startswith(NO_ENTRIES) and st.rc == 1:
             return None, 0, st.stderr  # systemd 252 exits 1 when nothing matches: not an error
         if pending.startswith(CURSOR_LINE):
@@ -221,8 +226,7 @@ def scan(journal, state=None, since=None, window=None, masked=True, now=None):
     sc = log_scan.Scanner(since=since, masked=masked)
     cursor, rc, err = journal.scan(sc, since, None, matches)
     if rc != 0:
-        raise JournalError("journalctl failed (rc=%s): %s" % (rc, " ".join((err or "").split())[:300]),
-                           absent=NO_FILES in (err or ""))
+        raise JournalError("journalctl failed (rc=%s): %s" % (rc, " ".join((err or "").split())[:300]))
     info.update(mode="full", cursor=cursor, lines_read=sc.agg["lines"], note="; ".join(notes) or None)
     new = {"cursor": cursor, "masked": masked, "directory": journal.directory, "window_start": since,
            "agg": sc.agg, "scanned": now}

@@ -33,11 +33,51 @@ STATES = {
 }
 OUTPUT_FILES = ("fleet.json",)
 SIDE_SUFFIXES = (".remediation.json", ".change_window.json")
+# A host's files are HOST.json and HOST<side suffix>: the names that would make one of them
+# another file of the directory (fleet.json, mx1.remediation.json) are refused, not mapped, so a
+# report file is always found under its host's own name. Case-folded, for case-insensitive
+# controller file systems (macOS).
+RESERVED_HOSTS = tuple(f[:-len(".json")] for f in OUTPUT_FILES if f.endswith(".json"))
+RESERVED_ENDINGS = tuple(s[:-len(".json")] for s in SIDE_SUFFIXES)
+NAME_MAX = 255  # bytes of one file name (Linux, macOS): the longest suffix must fit after the host
+TEMP_EXTRA = 10  # safe_io.atomic_write writes "." + name + ".XXXXXXXX" first
 HEAT_LEVELS = 6
 # A host's report (<host>.json): these keys of its postfix_diagnose result, in this order, each
 # with what a check that did not run leaves (the result has no key for it).
 REPORT_KEYS = (("generated_at", None), ("check_mode", False), ("ids", []), ("counts", {}), ("findings", []),
                ("postconf_n", {}), ("queue", {}), ("log", {}), ("probes", {}), ("bounces", []), ("errors", []))
+
+
+def host_name_problem(host, name_max=NAME_MAX):
+    """Why `host` cannot name its report files (HOST.json and every side file), or None.
+
+    Inventory names are used as they are, Unicode included: a file name of printable UTF-8
+    characters (no control, format or separator character other than the space), without '/',
+    not '.' or '..', that fits within name_max bytes with the longest suffix, and that is not
+    one of the directory's other files (fleet.json) or another host's side file."""
+    if not isinstance(host, str) or not host:
+        return "is empty"
+    try:
+        size = len(host.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "is not UTF-8 text"
+    if host in (".", "..") or "/" in host:
+        return "is not a file name (a '/', or '.' or '..')"
+    if not host.isprintable():
+        return "has a control, format or separator character"
+    folded = host.casefold()
+    if folded in RESERVED_HOSTS:
+        return "is the name of the fleet report's own file (%s.json)" % folded
+    for ending, suffix in zip(RESERVED_ENDINGS, SIDE_SUFFIXES):
+        if folded.endswith(ending):
+            return "ends in %s: its %s.json would be read as the %s record of host %s" % (
+                host[-len(ending):], host, suffix[1:-len(".json")], host[:-len(ending)])
+    longest = max(SIDE_SUFFIXES + (".json",), key=len)
+    fits = name_max - len(longest) - TEMP_EXTRA
+    if size > fits:
+        return "is %d bytes long: %d fit (the %d-byte limit of a file name, less %s and the %d bytes of the " \
+               "temporary name of an atomic write)" % (size, fits, name_max, longest, TEMP_EXTRA)
+    return None
 
 
 def diagnosis_report(host, result, generated_at):
@@ -83,6 +123,11 @@ def load(directory):
         for suffix in SIDE_SUFFIXES:
             if name.endswith(suffix):
                 kind, host = suffix[1:-len(".json")], name[:-len(suffix)]
+        why = host_name_problem(host, name_max=4096)  # a file that exists fits: only what the name means
+        if why:
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            problems.append("%s: not read, the host name %s" % (shown, why))
+            continue
         data, err = _read(os.path.join(directory, name))
         if err:
             problems.append(err)
@@ -141,6 +186,7 @@ def host_view(host, files, stale_after, newest, dropped=False):
                 findings=[], counts={}, postconf_n={}, queue={}, log={}, bounces=[], errors=[],
                 remediation=None, previous_remediation=None, change_window=files.get("change_window"), heat={})
     if diag is None:
+        view["previous_remediation"] = rem  # a record with no diagnosis to belong to: an earlier run's
         view["status"] = _host_status(view)
         return view
     generated = _ts(diag.get("generated_at"))
@@ -280,17 +326,21 @@ def build(directory, expected=(), stale_after=3600, title="Postfix fleet report"
     hosts = sorted(set(files) | set(expected or ()))
     newest = max([_ts((f.get("diag") or {}).get("generated_at")) or 0 for f in files.values()] + [0]) or None
     views = [host_view(h, files.get(h, {}), stale_after, newest, h in set(dropped or ())) for h in hosts]
-    ids = sorted({f["id"] for v in views for f in v["findings"]},
-                 key=lambda i: (SEV_RANK.get(CATALOG[i]["severity"], 9), i))
     matrix = []
-    for fid in ids:
-        cells = []
+    for fid in {f["id"] for v in views for f in v["findings"]}:
+        cells, found = [], []
         for v in views:
-            states = [f["state"] for f in v["findings"] if f["id"] == fid]
-            cells.append(states[0] if states else None)
+            hit = [f for f in v["findings"] if f["id"] == fid][:1]
+            cells.append(hit[0]["state"] if hit else None)
+            found += hit
         cat = CATALOG[fid]
+        # What the hosts' findings say, as their cards and the tallies do: a rule may raise the
+        # catalog's severity (an expired certificate), a historical finding is advisory and info.
+        severities = sorted({f.get("severity", "info") for f in found}, key=lambda s: SEV_RANK.get(s, 9))
+        classes = sorted({f.get("class", "advisory") for f in found}, key=lambda c: (CLASSES.index(c) if c in CLASSES else 9, c))
         matrix.append(dict(id=fid, title=cat["title"], cls=cat["cls"], severity=cat["severity"], cells=cells,
-                           hosts=sum(1 for c in cells if c)))
+                           hosts=len(found), severities=severities, classes=classes))
+    matrix.sort(key=lambda r: (SEV_RANK.get(r["severities"][0], 9), r["id"]))
     by_class = {c: 0 for c in CLASSES}
     by_severity = {s: 0 for s in SEVERITIES}
     by_state = {s: 0 for s in STATES}

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from conftest import needs_postfix, needs_root, queue_dir, run_module, send, sh
@@ -107,8 +108,12 @@ def test_config_faults(postfix_dir, env):
 
 
 def test_change_window_allows_soft_bounce_and_debug(postfix_dir, env):
+    from ansible.module_utils.diagnose_rules import instance_marker
+
     postconf(postfix_dir, "soft_bounce = yes", "debug_peer_list = 192.0.2.9")
-    env["marker"].write_text("{}")
+    # the marker of this instance (one window per config_dir), as the window helper writes it
+    Path(instance_marker(str(env["marker"]), str(postfix_dir))).write_text(
+        '{"id": "w1", "deadline": %d, "config_dir": "%s", "replaced": {"soft_bounce": null}}' % (time.time() + 600, postfix_dir))
     assert not {"config.soft_bounce_on", "config.debug_left_on"} & ids(diagnose(postfix_dir, env, checks=["config"]))
 
 
@@ -276,7 +281,8 @@ def test_check_mode_gives_the_same_findings(postfix_dir, env):
 
 def test_missing_log_is_reported_not_fatal(postfix_dir, env, tmp_path):
     res = diagnose(postfix_dir, env, checks=["log"], log_paths=[str(tmp_path / "nope.log")])
-    assert res["log"]["files"] == [] and "no mail log" in res["log"]["note"]
+    assert res["log"]["files"] == [] and "log_paths match no file" in res["log"]["note"]
+    assert res["log"]["read"] is False and "no log read" in res["summary"]
 
 
 # ------------------------------------------------------------------ bad input
@@ -448,13 +454,15 @@ def test_a_change_window_past_its_deadline_is_a_finding_and_soft_bounce_is_repor
     """Issue 19: the marker no longer hides soft_bounce once its deadline has passed."""
     import json as _json
 
+    from ansible.module_utils.diagnose_rules import instance_marker
+
     postconf(postfix_instance, "soft_bounce=yes")
-    marker = env["marker"]
+    marker = Path(instance_marker(str(env["marker"]), str(postfix_instance)))  # this instance's window
     marker.write_text(_json.dumps(dict(id="w9", opened_at="2026-11-29T01:00:00Z", deadline=time.time() + 3600,
-                                       replaced={"soft_bounce": None})))
+                                       config_dir=str(postfix_instance), replaced={"soft_bounce": None})))
     assert "config.soft_bounce_on" not in ids(diagnose(postfix_instance, env))  # open window: intended
     marker.write_text(_json.dumps(dict(id="w9", opened_at="2026-11-29T01:00:00Z", deadline=time.time() - 5,
-                                       replaced={"soft_bounce": None})))
+                                       config_dir=str(postfix_instance), replaced={"soft_bounce": None})))
     res = diagnose(postfix_instance, env)
     found = {f["id"]: f for f in res["findings"]}
     assert found["config.change_window_expired"]["class"] == "auto"
@@ -462,7 +470,7 @@ def test_a_change_window_past_its_deadline_is_a_finding_and_soft_bounce_is_repor
     # reported again, fixed by closing the window (one fix, not two)
     assert found["config.soft_bounce_on"]["fix"]["can_fix"] is False
     assert found["config.soft_bounce_on"]["explained_by"] == "config.change_window_expired"
-    # a marker from before deadlines: due two hours after it opened
+    # a marker from before deadlines: damaged (it says nothing to restore), a finding
     marker.write_text(_json.dumps(dict(opened_at="2020-01-01T00:00:00Z")))
     assert "config.change_window_expired" in ids(diagnose(postfix_instance, env))
 

@@ -29,7 +29,7 @@ FILE, JOURNAL = "ssh-file", "ssh-journal"
 HOSTS = [FILE, JOURNAL]
 SUDO_PASSWORD = "lab-sudo-secret"  # molecule.yml gives it to lab_host for ssh-file
 LOG_FAULTS = {"delivery.mailbox_full", "relay.access_denied", "tls.delivery_handshake", "ipv6.unreachable"}
-FIXED = {"config.soft_bounce_on", "ipv6.unreachable"}  # reload-class and restart-class
+FIXED = {"config.soft_bounce_on", "ipv6.unreachable", "dns.resolver_dead"}  # reload- and restart-class
 CONFIG = "sha256sum /etc/postfix/main.cf /etc/postfix/master.cf"
 MARKER = "/etc/lab/ssh-scenario-start"
 
@@ -99,6 +99,31 @@ def test_unreachable_host_fails_with_a_clear_message_and_the_other_goes_on():
         sh(JOURNAL, "mv /home/admin/.ssh/authorized_keys.off /home/admin/.ssh/authorized_keys")
 
 
+def login_seconds(host):
+    """One real SSH login and sudo through the lab inventory's own settings (ansible -m ping)."""
+    t0 = time.monotonic()
+    proc = subprocess.run(["ansible", "-i", str(ROOT / "inventories" / "lab"), "-e", "lab_connection=ssh",
+                           *lab_run.SSH_EXTRA, host, "-m", "ansible.builtin.ping"], env=dict(ENV, LAB_HOSTS=host),
+                          capture_output=True, text=True, check=False)
+    return proc, time.monotonic() - t0
+
+
+def test_the_shipped_connection_timeout_survives_a_login_slowed_by_a_black_hole_nameserver():
+    """Issue 30 item 5: ssh-file's sshd has UseDNS yes and its first nameserver is a black hole
+    (dns.resolver_dead): each login waits for the PTR of its peer, as on field servers. The lab
+    inventory ships ansible_ssh_timeout 60 (the example inventory too), and the host is reached."""
+    for inv in ("lab", "example"):
+        text = (ROOT / "inventories" / inv / "group_vars" / ("lab.yml" if inv == "lab" else "postfix_servers.yml")).read_text()
+        assert "\nansible_ssh_timeout: 60\n" in text, inv
+    assert sh(FILE, "head -3 /etc/resolv.conf | grep -c '^nameserver 127.0.0.53'").stdout.strip() == "1"
+    assert sh(FILE, "cat /etc/ssh/sshd_config.d/lab-usedns.conf").stdout.strip() == "UseDNS yes"
+    lab_run.SSH_EXTRA[:] = vault_args(SUDO_PASSWORD)
+    proc, seconds = login_seconds(FILE)
+    print("login with a black-hole first nameserver and UseDNS: %.1f s" % seconds)
+    assert proc.returncode == 0 and '"pong"' in proc.stdout, proc.stdout + proc.stderr
+    assert "UNREACHABLE" not in proc.stdout
+
+
 # ------------------------------------------------------------------ the sequence
 @pytest.fixture(scope="module")
 def runs():
@@ -143,6 +168,7 @@ def test_reload_and_restart_class_fixes_over_ssh(runs):
     assert rc == 0 and all(recap[h]["failed"] == 0 for h in HOSTS), out[-3000:]
     for h in HOSTS:
         assert sh(h, "postconf -h soft_bounce inet_protocols").stdout.split() == ["no", "ipv4"], h
+        assert "127.0.0.53" not in sh(h, "grep ^nameserver /etc/resolv.conf").stdout, h  # the black hole is gone
         assert sh(h, "postfix status").returncode == 0, h
         rec = report("fix", h, ".remediation")
         assert FIXED <= set(rec["selected"]) and rec["rolled_back"] is False and rec["still_present"] == [], rec
@@ -160,10 +186,14 @@ def test_second_diagnosis_is_clean_for_the_fixed_ids(runs):
 
 def test_queue_action_over_ssh(runs):
     held = "postqueue -j | grep -c '\"queue_name\": *\"hold\"' || true"
+    # every fault that queues mail (backlog, dead resolver) sends it from sender@lab.test
+    queued = "postqueue -j | grep '\"sender\": *\"sender@lab.test\"' | grep -vc '\"queue_name\": *\"hold\"' || true"
+    from_sender = int(sh(FILE, queued).stdout.strip() or 0)
+    assert from_sender >= 5
     rc, out, _ = run_ssh("queue", "queue", "-l", FILE, "-e", "postfix_queue_action=hold_sender",
                          "-e", "postfix_queue_sender=sender@lab.test")
     assert rc == 0, out[-3000:]
-    assert int(sh(FILE, held).stdout.strip() or 0) == 5
+    assert int(sh(FILE, held).stdout.strip() or 0) == from_sender
     rc, out, _ = run_ssh("queue", "queue", "-l", FILE, "-e", "postfix_queue_action=release_sender",
                          "-e", "postfix_queue_sender=sender@lab.test")
     assert rc == 0, out[-3000:]
