@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import difflib
+import hashlib
 import ipaddress
+import json
+import os
 import re
 
 from . import fault_catalog as cat
@@ -193,15 +196,86 @@ def _conflicts(holder, svc, wanted):
     return mine is None or addr in ("0.0.0.0", "::") or addr in mine
 
 
-def window_expired(marker, path):
-    """config.change_window_expired: a change window past its deadline that nothing closed (its
-    dead-man switch was lost: the host rebooted, the watchdog was killed). soft_bounce and debug
-    are reported again; the fix closes the window, restoring what it replaced."""
+# The change window's marker, as roles/postfix_change_window/files/postfix-remedy-window.py writes
+# it (that host-side script cannot import this module: the two rules below are its own, kept equal
+# by tests/unit/test_window_safety.py).
+WINDOW_PARAMS = ("soft_bounce", "debug_peer_list")
+_WINDOW_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_WINDOW_UNIT = re.compile(r"^postfix-remedy-window-[A-Za-z0-9_-]+$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_LATEST = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def instance_marker(base, config_dir):
+    """The marker of the Postfix instance at config_dir: one window per instance (postmulti).
+    The default instance (no config_dir, or /etc/postfix) keeps base; another has its directory
+    in the name."""
+    if not config_dir or os.path.normpath(config_dir) == "/etc/postfix":
+        return base
+    cd = os.path.normpath(config_dir)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", cd).strip("-")[:40]
+    stem, ext = os.path.splitext(base)
+    return "%s.%s-%s%s" % (stem, slug, hashlib.sha256(os.fsencode(cd)).hexdigest()[:8], ext)
+
+
+def window_problem(m):
+    """Why m is not a window marker the helper wrote and can close (None: it is one): the helper's
+    marker_problem, plus a saved value with a control character (its close refuses to write it)."""
+    if not isinstance(m, dict):
+        return "not a JSON object"
+    d = m.get("deadline")
+    if "deadline" not in m:
+        return "no deadline (a marker from before deadlines, or not ours)"
+    if not isinstance(m.get("id"), str) or not _WINDOW_ID.match(m["id"]):
+        return "no window id"
+    if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 < d < _LATEST:
+        return "the deadline %s is not a time" % json.dumps(d)[:40]
+    r = m.get("replaced")
+    if not isinstance(r, dict) or "soft_bounce" not in r or not set(r) <= set(WINDOW_PARAMS) \
+            or not all(v is None or isinstance(v, str) for v in r.values()):
+        return "no map of %s to the values they had before the window" % " and ".join(WINDOW_PARAMS)
+    if not (m.get("config_dir") is None or isinstance(m["config_dir"], str)):
+        return "config_dir is not a path"
+    cf = m.get("close_failed")
+    if cf is not None and not (isinstance(cf, dict) and type(cf.get("attempts")) is int
+                               and isinstance(cf.get("at"), (int, float)) and 0 < cf["at"] < _LATEST):
+        return "close_failed is not a record of attempts"
+    sw = m.get("switch")
+    if sw is not None and not (isinstance(sw, dict) and (
+            (sw.get("kind") == "watchdog" and type(sw.get("pid")) is int and sw["pid"] > 1)
+            or (sw.get("kind") == "systemd" and isinstance(sw.get("unit"), str) and _WINDOW_UNIT.match(sw["unit"])))):
+        return "switch is neither a watchdog pid nor a postfix-remedy-window systemd unit"
+    bad = sorted(n for n, v in r.items() if v is not None and _CONTROL.search(v))
+    if bad:
+        return "the saved value of %s holds a control character (CR, LF, NUL...)" % ", ".join(bad)
+    return None
+
+
+def window_expired(marker, path, problem=None):
+    """config.change_window_expired: a change window that no longer explains soft_bounce and
+    debug. Past its deadline (its dead-man switch was lost: the host rebooted, the watchdog was
+    killed) or with a close that failed (the marker says why): the fix closes the window,
+    restoring what it replaced. A damaged marker (problem) says neither what to restore nor when
+    it ends: not fixed here; soft_bounce and debug are their own findings."""
+    if problem:
+        return make_finding(
+            "config.change_window_expired", "The change window marker %s is damaged (%s): it hides no setting, "
+            "and says neither what the window replaced nor when it ends" % (path, problem),
+            evidence=dict(marker=path, damaged=problem),
+            fix=dict(can_fix=False, note="Restore soft_bounce and debug_peer_list by hand (reported on their own), "
+                                         "then delete %s" % path))
+    cf = marker.get("close_failed")
+    summary = "The change window %s opened at %s was due to close at %s and is still open" % (
+        marker.get("id", "?"), marker.get("opened_at", "?"), _iso(marker.get("deadline")))
+    if cf:
+        summary = "The change window %s opened at %s could not be closed (%d attempt(s), the last at %s: %s) and is " \
+                  "still open" % (marker.get("id"), marker.get("opened_at", "?"), cf["attempts"], _iso(cf["at"]),
+                                  str(cf.get("last_error"))[:300])
     return make_finding(
-        "config.change_window_expired", "The change window %s opened at %s was due to close at %s and is still open" % (
-            marker.get("id", "?"), marker.get("opened_at", "?"), _iso(marker.get("deadline"))),
+        "config.change_window_expired", summary,
         evidence=dict(marker=path, id=marker.get("id"), opened_at=marker.get("opened_at"),
-                      deadline=_iso(marker.get("deadline")), replaced=marker.get("replaced"), switch=marker.get("switch")),
+                      deadline=_iso(marker.get("deadline")), replaced=marker.get("replaced"), switch=marker.get("switch"),
+                      close_failed=cf),
         fix=dict(commands=["/usr/local/sbin/postfix-remedy-window close --by remediation"], marker=path))
 
 
@@ -494,6 +568,9 @@ def log_findings(agg, opts):
             summary = "Logged unused parameter(s): %s" % ", ".join(sorted(groups.get("param", {})))
         out.append(make_finding(fid, summary, evidence=ev, cls=cls, severity=severity, fix=fix, source="log"))
     out += inbound_findings(agg, nets, min_count)
+    refusals = remote_findings(agg, min_count)
+    if refusals:
+        out.append(refusals)
     rotation = mx_rotation(agg)
     if rotation:
         out.append(rotation)
@@ -552,6 +629,62 @@ def inbound_statistics(agg):
     """{fault ID: lines} of servers' lines about clients: policy at work or Internet noise, shown
     in the log summary (internal clients among them are findings, see inbound_findings)."""
     return {fid: rec["count"] for fid, rec in sorted(agg.get("inbound", {}).items())}
+
+
+# ------------------------------------------------------------------ remote answers (issue 31 item 5)
+# What the servers of a recipient domain answered about their own side (log_scan's agg["remote"],
+# per domain): a statistic. log_min_count refusals of one domain make delivery.remote_refusal,
+# with what to do about its main reason; greylisting is retried and delivered, never a refusal.
+REMOTE_ADVICE = {
+    "user unknown": "the address does not exist there: correct it or remove it from the list (list hygiene)",
+    "null MX": "the domain accepts no mail at any address (null MX): fix the address, remove it from lists",
+    "host unknown": "the domain has no mail server: check the address",
+    "mailbox full": "the recipient's mailbox there is full: tell the sender; the quota is theirs, not ours",
+    "message too big": "over their size limit: send it smaller or as a link; our message_size_limit is not involved",
+    "relaying denied": "that server takes no mail for this domain from us: check the domain's MX and any "
+                       "transport or relayhost route to it",
+    "blocked/policy": "their policy refuses our mail: read the samples (a reputation or rate complaint naming our "
+                      "address is ours: see rbl.listed's steps), else ask the domain's postmaster",
+    "content/spam": "their filter takes our mail for spam: check what is sent and our address' reputation in the "
+                    "samples, then ask the domain's postmaster",
+    "authentication": "they fail our SPF/DKIM/DMARC: check our records (the probes' auth.* findings)",
+}
+REMOTE_ADVICE_OTHER = "their own trouble (disk, tables, configuration): contact the domain's postmaster if it persists"
+MAX_REFUSING_DOMAINS = 20
+
+
+def remote_statistics(agg, top=50):
+    """{domain: {count, reasons}}: what other servers answered about their own side (log.remote),
+    the busiest domains first."""
+    recs = sorted(agg.get("remote", {}).items(), key=lambda kv: (-kv[1]["count"], kv[0]))[:top]
+    return {d: dict(count=r["count"], reasons=dict(sorted(r["groups"].get("reason", {}).items()))) for d, r in recs}
+
+
+def remote_findings(agg, min_count):
+    """delivery.remote_refusal for the domains that refused min_count times or more (greylisting is
+    not a refusal), each with its reasons, relays, samples and what to do about each reason."""
+    domains = []
+    for domain, rec in agg.get("remote", {}).items():
+        reasons = {k: v for k, v in rec["groups"].get("reason", {}).items() if k != "greylisted"}
+        n = sum(reasons.values())
+        if domain == "(other)" or not n or n < min_count:
+            continue
+        ranked = _top(reasons)
+        domains.append(dict(domain=domain, refusals=n, reasons=ranked, relays=_top(rec["groups"].get("relay", {}), 3),
+                            advice={r["value"]: REMOTE_ADVICE.get(r["value"], REMOTE_ADVICE_OTHER) for r in ranked},
+                            first=_iso(rec["first"]), last=_iso(rec["last"]), samples=rec["samples"]))
+    if not domains:
+        return None
+    domains.sort(key=lambda d: (-d["refusals"], d["domain"]))
+    summary = "%d destination domain(s) keep refusing our mail for reasons on their side: %s" % (
+        len(domains), "; ".join("%s x%d, mostly %s: %s" % (d["domain"], d["refusals"], d["reasons"][0]["value"],
+                                                          d["advice"][d["reasons"][0]["value"]]) for d in domains[:3]))
+    firsts = [d["first"] for d in domains if d["first"]]
+    lasts = [d["last"] for d in domains if d["last"]]
+    ev = dict(count=sum(d["refusals"] for d in domains), first=min(firsts) if firsts else None,
+              last=max(lasts) if lasts else None, domains=domains[:MAX_REFUSING_DOMAINS],
+              samples=[x for d in domains[:MAX_EVIDENCE_SAMPLES] for x in d["samples"][:1]])
+    return make_finding("delivery.remote_refusal", summary, evidence=ev, source="log", fix=dict(can_fix=False))
 
 
 def mx_rotation(agg):

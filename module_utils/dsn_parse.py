@@ -112,15 +112,17 @@ _REASON_TEXT = [
     ("blocked/policy", r"blocked using|block ?list|black ?list|\bRBL\b|spamhaus|barracuda|listed (?:at|in|on|by)"
                        r"|reputation|poor reputation|policy reasons|rejected by policy|access denied"),
     ("content/spam", r"\bspam\b|content rejected|message content|virus|malware|suspicious|phishing"),
-    ("user unknown", r"user unknown|unknown user|no such (?:user|recipient|mailbox)|does not exist|address rejected"
-                     r"|mailbox unavailable|recipient not found|invalid recipient|unrouteable address|account.*disabled"),
+    # before "user unknown": "Recipient address rejected: Mailbox full" is a full mailbox
     ("mailbox full", r"mailbox (?:is )?full|quota|over ?quota|insufficient (?:storage|space)"),
     ("message too big", r"too (?:big|large)|size (?:limit|exceeds)|exceeds (?:the )?(?:maximum|size)"),
-    ("host unknown", r"host or domain name not found|domain (?:not found|does not exist)|no mx|nxdomain|null mx"
+    ("user unknown", r"user unknown|unknown user|no such (?:user|recipient|mailbox)|does not exist|address rejected"
+                     r"|mailbox unavailable|recipient not found|invalid recipient|unrouteable address|account.*disabled"),
+    ("host unknown", r"host or domain name not found|domain (?:not found|does not exist)|no mx|nxdomain|null ?mx"
                      r"|host not found|name service error"),
     ("network/timeout", r"timed? ?out|connection (?:refused|reset|lost)|lost connection|network is unreachable"
                         r"|no route to host|temporar(?:il)?y (?:unavailable|failure)"),
-    ("system error", r"loops back to myself|mail loop|system error|configuration error|internal error|local error"),
+    ("system error", r"loops back to myself|mail loop|system error|configuration error|internal error|local error"
+                     r"|insufficient system storage|mail system full"),
 ]
 _REASON_RX = [(name, re.compile(rx, re.I)) for name, rx in _REASON_TEXT]
 _REASON_CODE = {

@@ -37,6 +37,11 @@ FACTS = dict(
     log=None,
     # inbound_finding: (class or None, summary %d) when an inbound line of an internal client is a finding.
     inbound_finding=None,
+    # peer: what these words mean when another server says them (an SMTP client's "host X said: ..."):
+    # "theirs" - that server's own state (its user's quota, its tables, its size limit, its disk, its
+    #            policy): a delivery statistic of the recipient domain (delivery.remote_refusal), never
+    #            this ID; "ours" - the peer says something about us (a blocklist names our address).
+    peer="theirs",
     # sporadic: every healthy server logs it now and then; a finding only from log_min_count lines.
     sporadic=False,
     # live_check: the probe group that also decides it (probes, config, no_sasl); when that check ran
@@ -168,7 +173,9 @@ CATALOG = {
         outside='the DNS zone owner (DMARC record)'),
     "queue.size_limit": _e(
         OPT_IN, "medium", "Messages are refused as too large",
-        "The message is larger than message_size_limit.",
+        "The message is larger than our message_size_limit (our cleanup or smtpd refuses it). A remote "
+        "server's 552 5.3.4 'Message size exceeds fixed limit' is its own limit: a statistic of that domain "
+        "(delivery.remote_refusal), never this ID.",
         ["Raise message_size_limit to the operator's target (001 uses 52428800) and keep "
          "mailbox_size_limit >= it, or 0."], "000, 001",
         explained_by=("queue.write_error",),
@@ -199,7 +206,8 @@ CATALOG = {
         phase="queue"),
     "queue.write_error": _e(
         ADVISORY, "critical", "The queue cannot be written (disk full?)",
-        "The file system holding the queue is full or failing.",
+        "The file system holding our queue is full or failing. A remote server's '452 4.3.1 Insufficient "
+        "system storage' is its disk: a statistic of that domain (delivery.remote_refusal), never this ID.",
         ["df -h /var/spool/postfix; find what fills the disk; qshape deferred for the biggest queues."], "000, 001",
         outside='the system administrator (disk, filesystem)'),
     "relay.access_denied": _e(
@@ -248,24 +256,49 @@ CATALOG = {
          "Internal clients rejected by our RBL: exempt the network (permit_mynetworks before "
          "reject_rbl_client) rather than dropping the list."], "000",
         outside='the blacklist operator (delisting request)',
+        peer="ours",  # a peer naming a blocklist says our address is listed
         log=dict(programs=OUTBOUND_DAEMONS + INBOUND_DAEMONS, inbound="internal",
                  means="outbound: a peer refuses our mail naming a blocklist (we are listed); inbound: our RBL"),
         inbound_finding=('advisory', 'our RBL rejects %d line(s) from internal client(s): exempt them, keep the list')),
     "delivery.mailbox_full": _e(
         OPT_IN, "medium", "Mailboxes are full",
-        "mailbox_size_limit or an IMAP quota is reached.",
+        "mailbox_size_limit or a quota of our own mailbox store is reached: local, virtual, pipe (dovecot-lda), "
+        "LMTP to our store, or our smtpd refusing. A remote server's over-quota answer ('host X said: 452 4.2.2 "
+        "... over quota') is its user's mailbox: a statistic of that domain (delivery.remote_refusal), never this "
+        "ID, and raising our mailbox_size_limit would not change it.",
         ["Raise mailbox_size_limit to the operator's target; for Dovecot quota, tell the user or raise the quota."], "000, 001",
         releases_mail=True,
         opt_in={'mailbox_size_limit': ('int', True, 'the new mailbox_size_limit in bytes')}),
     "delivery.unknown_user": _e(
         OPT_IN, "low", "Mail for unknown users",
-        "The address is missing from the recipient tables (virtual_mailbox_maps, aliases).",
+        "The address is missing from our recipient tables (virtual_mailbox_maps, aliases). A remote server's "
+        "'User unknown' is an address of its own: a statistic of that domain (delivery.remote_refusal), never "
+        "this ID.",
         ["Add the operator's entries to the table, postmap it and reload."], "000, 001",
         log=dict(programs=DELIVERY_DAEMONS + OUTBOUND_DAEMONS + INBOUND_DAEMONS + ("cleanup",), inbound="internal",
                  means="delivery: accepted mail bounces (our tables); inbound: a sender guessed an address"),
         inbound_finding=(None, '%d unknown-recipient reject(s) for internal client(s)'),
         opt_in={'table': ('path', True, 'the recipient table to add the entries to'),
                 'entries': ('dict', True, 'address -> destination entries to add')}),
+    "delivery.remote_refusal": _e(
+        ADVISORY, "low", "A destination domain keeps refusing our mail",
+        "The servers of one recipient domain answered our SMTP client with a refusal about their own side "
+        "('host X said: ...'): the recipient's mailbox is over quota there, the address is unknown there, the "
+        "message is over their size limit, their policy, content filter, disk or tables refuse; or the domain "
+        "publishes a null MX (RFC 7505: 'does not accept mail (nullMX)') and accepts no mail at any address. "
+        "Nothing on this server is wrong and no local fix (mailbox_size_limit, message_size_limit, our tables) "
+        "changes it. Every such line is a statistic of its domain (log.remote); log_min_count refusals of one "
+        "domain make this finding. Greylisting (a 4xx 'Greylisted', delivered at a later retry) is counted, never "
+        "a refusal. LMTP to our own store, local/virtual/pipe delivery and a content filter on loopback speak "
+        "for this server: their words keep their own IDs. A server reached by SMTP, an internal one included, "
+        "speaks for itself (its quotas, its tables).",
+        ["Read each domain's reasons, relays and samples below, and the advice given for them.",
+         "Unknown user or null MX: the address is wrong or gone; correct it, or remove it from the mailing list "
+         "(list hygiene). A null MX domain accepts no mail at any address.",
+         "Mailbox full or message too big: the limit is the recipient's; tell the sender (or send a link).",
+         "Policy, content, relaying or system refusals: send the samples to the domain's postmaster; for "
+         "SPF/DKIM/DMARC refusals check our own records (the probes' auth.* findings)."], "001",
+        outside="the destination domain's postmaster, or the sender (a wrong or stale address)"),
     "maps.db_permission": _e(
         AUTO, "high", "A lookup table index cannot be read",
         "Wrong owner or mode on the index (or its SELinux context).",
@@ -320,7 +353,8 @@ CATALOG = {
         ADVISORY, "high", "Table lookups fail (mail is deferred)",
         "A lookup table or its backend does not answer: an LDAP or SQL server down or unreachable, a "
         "proxymap problem, a table file missing, or a wrong query. smtpd answers 451 4.3.0 'Temporary "
-        "lookup failure' and cleanup/trivial-rewrite defer mail until it works again.",
+        "lookup failure' and cleanup/trivial-rewrite defer mail until it works again. A remote server's 451 "
+        "4.3.0 'Temporary lookup failure' is its tables: a statistic of that domain (delivery.remote_refusal).",
         ["Find the table in the evidence (the map name before 'lookup error').",
          "Test it: postmap -q KEY TYPE:NAME (as the postfix user for LDAP/SQL: sudo -u postfix postmap -q ...).",
          "Fix the backend (LDAP/SQL server, credentials, network) or the table file; then postqueue -f."], "000"),
@@ -329,7 +363,8 @@ CATALOG = {
         "main.cf, master.cf or a table holds something Postfix cannot use: an undefined $parameter, a "
         "comment after a value, a read-only or removed parameter or restriction, an invalid master.cf "
         "field, a broken {} list, a duplicate table entry. Postfix ignores it, or answers 451 4.3.5 "
-        "'Server configuration error' and defers mail.",
+        "'Server configuration error' and defers mail. A remote server saying so describes its own "
+        "configuration: a statistic of that domain (delivery.remote_refusal).",
         ["Read the warning in the evidence: it names the file and the setting.",
          "postconf -n and postconf -M show what Postfix uses; postfix check shows what it refuses.",
          "Fix the setting (the warning often names the replacement), then postfix check && postfix reload."], "000"),
@@ -342,11 +377,15 @@ CATALOG = {
          "Restart Postfix once the cause is fixed: postfix stop && postfix start."], "000"),
     "config.change_window_expired": _e(
         AUTO, "high", "A change window outlived its deadline",
-        "A change window (soft_bounce = yes, maybe debug logging) was opened and never closed: the "
-        "controller died and the host-side switch that closes it at its deadline did not run. Every "
-        "permanent error is deferred until maximal_queue_lifetime; senders learn nothing for days (seed 002).",
-        ["Close it: /usr/local/sbin/postfix-remedy-window close (restores the values it replaced, "
-         "postfix check, reload), or restore soft_bounce / debug_peer_list by hand and delete the marker.",
+        "A change window (soft_bounce = yes, maybe debug logging) is still open: past its deadline (the "
+        "controller died and the host-side switch that closes it did not run), or its close failed (main.cf "
+        "immutable, the config directory moved: the marker keeps the last error and the switch keeps trying), "
+        "or its marker is damaged and says neither what to restore nor when it ends. Every permanent error "
+        "is deferred until maximal_queue_lifetime; senders learn nothing for days (seed 002).",
+        ["Close it: /usr/local/sbin/postfix-remedy-window close [--config-dir DIR] (restores the values it "
+         "replaced, postfix check, reload); after a failed close, first fix what its last error names.",
+         "A damaged marker: restore soft_bounce / debug_peer_list by hand (reported on their own) and delete "
+         "the marker.",
          "Then flush the mail held back: postqueue -f"], "002",
         releases_mail=True),
     "ipv6.unreachable": _e(

@@ -27,11 +27,12 @@ from .postfix_cmd import Stream
 
 BLOCK = 8 * 1024 * 1024
 HEAD = 256
-STATE_VERSION = 4  # 3: inbound records (issue 17); 4: SASL-authenticated clients
+STATE_VERSION = 5  # 3: inbound records (issue 17); 4: SASL-authenticated clients; 5: remote answers per domain
 STATE_IS_OURS = safe_io.json_object(("version",))  # any version of ours: an older one is replaced
 MAX_SAMPLES = 3
 MAX_GROUP_VALUES = 50
 MAX_SASL_CLIENTS = 1000
+MAX_REMOTE_DOMAINS = 200  # recipient domains with their own record in agg["remote"]; the rest is "(other)"
 # "client=host[ip], sasl_method=PLAIN, sasl_username=..." (smtpd, after a successful AUTH)
 SASL_CLIENT = re.compile(rb"client=[^\s\[]*\[([^\]]+)\][^\n]*?sasl_username=")
 MAX_LINE = 4096  # longer lines are classified on their first MAX_LINE bytes
@@ -112,8 +113,9 @@ def new_agg():
     # ids: a finding's evidence; inbound: servers' lines about clients of the IDs whose inbound
     # matches are policy or noise unless the client is internal (decided by the rules).
     # sasl_clients: addresses that authenticated (our users): an inbound reject of one of them hits
-    # legitimate traffic, as for internal networks.
-    return {"ids": {}, "inbound": {}, "lines": 0, "bytes": 0, "faultish": 0, "benign": {}, "unclassified": 0,
+    # legitimate traffic, as for internal networks. remote: per recipient domain, what other servers
+    # answered about their own side (sig.remote_reply): a statistic, never a local fault ID.
+    return {"ids": {}, "inbound": {}, "remote": {}, "lines": 0, "bytes": 0, "faultish": 0, "benign": {}, "unclassified": 0,
             "unclassified_shapes": {}, "status": {}, "skipped_old": 0, "first": None, "last": None, "sasl_clients": {}}
 
 
@@ -126,12 +128,16 @@ def _add_sasl_clients(agg, data):
             clients[ip] = clients.get(ip, 0) + 1
 
 
-def _add_hit(agg, fid, line, match, ts, masked, where="ids"):
-    """Count one classified line (runs once per hit: spelt out without setdefault and min/max)."""
+def _add_hit(agg, fid, line, groups_found, ts, masked, where="ids"):
+    """Count one classified line (runs once per hit: spelt out without setdefault and min/max).
+    fid: the fault ID (the recipient domain for where="remote"); groups_found: {group: value}."""
     recs = agg.get(where)
     if recs is None:
         recs = agg[where] = {}
     rec = recs.get(fid)
+    if rec is None and where == "remote" and len(recs) >= MAX_REMOTE_DOMAINS:  # a hostile log cannot grow this
+        fid = "(other)"
+        rec = recs.get(fid)
     if rec is None:
         rec = recs[fid] = {"count": 0, "first": None, "last": None, "samples": [], "groups": {}}
     rec["count"] += 1
@@ -143,7 +149,7 @@ def _add_hit(agg, fid, line, match, ts, masked, where="ids"):
     if len(rec["samples"]) < MAX_SAMPLES:
         rec["samples"].append(mask(line) if masked else line)
     groups = rec["groups"]
-    for name, value in match.groupdict().items():
+    for name, value in groups_found.items():
         if value is None:
             continue
         if masked:
@@ -177,8 +183,11 @@ def merge(into, other):
     for ip, n in other.get("sasl_clients", {}).items():
         if ip in clients or len(clients) < MAX_SASL_CLIENTS:
             clients[ip] = clients.get(ip, 0) + n
-    for where, fid, rec in [(w, f, r) for w in ("ids", "inbound") for f, r in other.get(w, {}).items()]:
-        mine = into.setdefault(where, {}).setdefault(fid, {"count": 0, "first": None, "last": None, "samples": [], "groups": {}})
+    for where, fid, rec in [(w, f, r) for w in ("ids", "inbound", "remote") for f, r in other.get(w, {}).items()]:
+        recs = into.setdefault(where, {})
+        if where == "remote" and fid not in recs and len(recs) >= MAX_REMOTE_DOMAINS:
+            fid = "(other)"
+        mine = recs.setdefault(fid, {"count": 0, "first": None, "last": None, "samples": [], "groups": {}})
         mine["count"] += rec["count"]
         for key, pick in (("first", min), ("last", max)):
             vals = [x for x in (mine[key], rec[key]) if x is not None]
@@ -269,6 +278,22 @@ class Scanner:
         agg, since = self.agg, self.since
         faultish = sig.is_faultish(line)
         fid, match = sig.classify(line)  # tries only the signatures whose keywords the line holds
+        remote = sig.remote_reply(line, fid) if fid is not None or faultish else None
+        if remote is not None:  # another server's answer about its own side: a statistic of its domain
+            ts = self._time(line)
+            agg["faultish"] += faultish
+            if since is not None and ts is not None and ts < since:
+                agg["skipped_old"] += 1
+                return
+            if faultish:  # benign counts fault-looking lines, as below
+                agg["benign"][remote["kind"]] = agg["benign"].get(remote["kind"], 0) + 1
+            _add_hit(agg, remote["domain"], line.rstrip("\r"), remote["groups"], ts, self.masked, "remote")
+            if ts is not None:
+                if agg["first"] is None or ts < agg["first"]:
+                    agg["first"] = ts
+                if agg["last"] is None or ts > agg["last"]:
+                    agg["last"] = ts
+            return
         if fid is not None:
             where = sig.route(fid, line)
             if where is None:  # another program's line that only looks like a Postfix fault
@@ -280,7 +305,7 @@ class Scanner:
             if since is not None and ts is not None and ts < since:
                 agg["skipped_old"] += 1
             else:
-                _add_hit(agg, fid, line.rstrip("\r"), match, ts, self.masked, where)
+                _add_hit(agg, fid, line.rstrip("\r"), match.groupdict(), ts, self.masked, where)
                 if ts is not None:
                     if agg["first"] is None or ts < agg["first"]:
                         agg["first"] = ts

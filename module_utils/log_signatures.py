@@ -12,6 +12,9 @@ The regexes stay linear on long hostile lines: an alternative that starts with a
 character class starts only where that run starts (a lookbehind), and a bracketed or <quoted>
 field stops at the next opening bracket (tests/unit/test_signature_regex.py).
 
+The side of a line: words a remote server said ("host X said: ...") describe that server and
+count per recipient domain (remote_reply), never as the local ID the same words are here.
+
 Wording variants covered (see shared/reference/postfix-messages.md):
 - Postfix 3.10 prefixes server-side session messages with "QID: " or "NOQUEUE: ".
 - Postfix 3.9 appends ", sasl_username=..." to SASL failures.
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import re
 
+from . import dsn_parse
 from . import fault_catalog as cat
 
 _DEST = r"(?P<dest>[^\s\[\]]+\[(?P<ip>[^\]]+)\](?::\d+)?)"
@@ -210,7 +214,8 @@ BENIGN = [
     ("deprecation", r"is deprecated|will be removed|DEPRECATION_README"),
     # an Internet client's TLS garbage at our server (no shared cipher, HTTP on port 25...)
     ("inbound_tls", r"/(?:smtpd|postscreen|tlsproxy)\[\d+\]: warning: TLS library problem: "),
-    # a peer's temporary answer (greylisting, rate limits) or a dropped connection: retried
+    # a temporary answer or a dropped connection: retried (a remote server's answers are counted
+    # per domain before this, by remote_reply; what reaches here is LMTP's or a loopback filter's)
     ("peer_temporary", r"status=deferred \(host \S+ said: 4\d\d[ -]"
      r"|status=deferred \(delivery temporarily suspended: lost connection with "),
     # a peer's permanent refusal of one message (its user unknown, its content policy): the bounce
@@ -244,6 +249,113 @@ def benign_kind(line):
         if rx.search(line):
             return name
     return None
+
+
+# --- the side of a delivery line (issue 31 item 5)
+# Our SMTP client quotes what the server at the other end answered: "host X[addr] said: 452 4.2.2
+# ...". Those words describe that server - its user's quota, its tables, its size limit, its disk,
+# its policy - and count per recipient domain (log.remote; delivery.remote_refusal when one domain
+# keeps refusing), never as the local fault the same words are here. These speak for this server:
+# the delivery agents (local, virtual, pipe), LMTP (RFC 2033: a protocol to a local mail store, so
+# our store), a server on loopback or a socket (a content filter passing on what our own smtpd
+# said), and our servers' own lines (smtpd, postscreen, cleanup). The one peer answer about us is a
+# catalog fact (peer="ours": a blocklist naming our address). A null MX is the recipient domain's
+# own DNS (RFC 7505): a statistic of that domain too, whoever says it.
+OUR_SPEAKERS = frozenset(("lmtp", "cleanup") + cat.DELIVERY_DAEMONS + cat.INBOUND_DAEMONS)
+# Each applied where str.find found its start (a regex starting with a lookbehind is tried at every
+# position; these start with a literal, and the reply is read up to REPLY_MAX characters).
+PEER_SAID = re.compile(r"host (?P<dest>[^\s\[\]]+\[(?P<addr>[^\s\[\]]*)\](?::\d+)?) said: ")
+NULL_MX = re.compile(r"Domain (?P<domain>[^\s()<>]+) does not accept mail")
+RCPT_DOMAIN = re.compile(r"to=<[^<>\s@]*@(?P<domain>[^<>\s@]+)>")
+REPLY_DOMAIN = re.compile(r"<[^<>\s@]*@(?P<domain>[^<>\s@]+)>")
+ADDRESS = re.compile(r"<[^<>\s]*>")
+DSN_CODE = re.compile(r"dsn=(?P<code>[245]\.\d{1,3}\.\d{1,3})")
+REPLY_CODE = re.compile(r"(?P<smtp>[245])\d\d[ -](?:(?P<code>[245]\.\d{1,3}\.\d{1,3}) )?")
+DELIVERY_STATUS = re.compile(r"status=(?P<status>[\w-]+)")
+# a greylisting server's words, lower-cased (postgrey's "Greylisted, see ...", "greylisting in action", "graylisted")
+GREYLIST = re.compile(r"gr[ae]y-?list")
+REMOTE_SIDE_REGEXES = (PEER_SAID, NULL_MX, RCPT_DOMAIN, REPLY_DOMAIN, ADDRESS, DSN_CODE, REPLY_CODE, DELIVERY_STATUS,
+                       GREYLIST)
+REPLY_MAX = 512  # RFC 5321's longest reply line: the words that say why
+
+
+def _our_address(addr):
+    """A "host X[addr] said" that is this server: loopback, or no IP address at all (a socket path
+    such as private/dovecot-lmtp). String tests: ipaddress costs a third of a peer line's time."""
+    if addr.startswith(("127.", "::ffff:127.")) or addr == "::1":
+        return True
+    return not (addr[:1].isdigit() or ":" in addr)
+
+
+def _at(rx, line, word):
+    """rx matched where `word` (a field name such as " dsn=") starts in line, or None."""
+    i = line.find(word)
+    return rx.match(line, i + 1) if i >= 0 else None
+
+
+def remote_reply(line, fid=None):
+    """The other side a delivery line speaks for, or None when it speaks for this server.
+
+    A dict when the line holds a remote server's answer (our SMTP client's "host X said: ...", X not
+    on loopback) or a recipient domain's null MX: domain (the recipient's), kind (the benign kind it
+    counts as), and groups (reason - dsn_parse's reason class, or "greylisted" / "null MX" -,
+    relay, status, looks_like: the ID the same words are on our side). fid: the signature the line
+    matched; an ID whose catalog fact says peer="ours" keeps its line."""
+    said = line.find(" said: ")
+    null = line.find("does not accept mail")
+    if said < 0 and null < 0:
+        return None
+    if fid is not None and cat.CATALOG[fid]["peer"] == "ours":
+        return None
+    is_postfix, daemon = program_of(line)
+    if is_postfix is False or daemon in OUR_SPEAKERS:
+        return None
+    h = line.rfind("host ", 0, said) if said > 0 else -1
+    m = PEER_SAID.match(line, h) if h >= 0 and (h == 0 or line[h - 1] in " (:") else None
+    relay = None
+    if m is not None:
+        if _our_address(m.group("addr")):
+            return None
+        relay, words = m.group("dest"), line[m.end():m.end() + REPLY_MAX]
+    null = NULL_MX.search(line, max(0, null - 300)) if null >= 0 else None
+    if m is None:
+        if null is None:
+            return None
+        words = line[null.start():null.start() + REPLY_MAX]
+    words = words.partition(" (in reply to ")[0]
+    status = _at(DELIVERY_STATUS, line, " status=")
+    status = status.group("status") if status else None
+    reply = REPLY_CODE.match(words)
+    code = _at(DSN_CODE, line, " dsn=")
+    code = code.group("code") if code else (reply.group("code") if reply else None)
+    temporary = status == "deferred" if status in ("deferred", "bounced") else (
+        (code or (reply.group("smtp") if reply else "5")).startswith("4"))
+    if null is not None:
+        reason, kind = "null MX", "null_mx"
+    elif temporary and GREYLIST.search(words.lower()):
+        reason, kind = "greylisted", "peer_greylisting"
+    else:
+        reason = _reason(code, words)
+        kind = "peer_temporary" if temporary else "peer_permanent"
+    where = null or _at(RCPT_DOMAIN, line, " to=<") or REPLY_DOMAIN.search(words)
+    domain = where.group("domain").lower().rstrip(".")[:253] if where else "(unknown)"
+    groups = {"reason": reason, "relay": relay, "status": status, "looks_like": fid}
+    return {"domain": domain, "kind": kind, "groups": groups}
+
+
+def _reason(code, words):
+    """dsn_parse's reason class of a reply, remembered by its words without the addresses (a peer
+    says the same to every recipient, and to every retry)."""
+    key = (code, ADDRESS.sub("<>", words))
+    reason = _REASONS.get(key)
+    if reason is None:
+        reason = dsn_parse.reason_of(code, words)[0]
+        if len(_REASONS) < 2000:  # a log holds few distinct replies; a hostile log cannot grow this
+            _REASONS[key] = reason
+    return reason
+
+
+_REASONS = {}
 
 
 # The syslog tag of a line: "Nov 28 10:00:00 host TAG[pid]: " or "2026-11-28T10:00:00+01:00 host TAG[pid]: ".

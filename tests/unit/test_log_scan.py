@@ -66,11 +66,12 @@ def test_catalog_covers_every_faults_md_id():
         pytest.skip("shared/FAULTS.md not present")
     ids = re.findall(r"^\| ([a-z0-9]+\.[a-z0-9_]+) \|", faults.read_text(), re.M)
     # FAULTS.md is where the catalog started; IDs found in the field since (issue 16's chroot,
-    # issue 17's table failures, invalid settings and crashing daemons) are the catalog's own.
+    # issue 17's table failures, invalid settings and crashing daemons, issue 31's remote refusals)
+    # are the catalog's own.
     assert ids and set(ids) <= set(fault_catalog.CATALOG)
     assert set(fault_catalog.CATALOG) - set(ids) <= {"service.chroot_incomplete", "maps.lookup_failed",
                                                      "config.invalid_setting", "service.daemon_failure",
-                                                     "config.change_window_expired"}
+                                                     "config.change_window_expired", "delivery.remote_refusal"}
 
 
 def test_mx_rotation_from_several_timeouts():
