@@ -321,7 +321,6 @@ except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 
 
-
 def _write(path, text):
     """Atomic write, 0600 from the first byte: reports carry host details. A fresh temporary
     name (never a predictable one a symlink could sit on)."""
@@ -380,9 +379,9 @@ def main():
         bad = [(h, host_name_problem(h, name_max)) for h in sorted(p[key])]
         bad = [(h, why) for h, why in bad if why]
         if bad:
+            shown = "; ".join("%r %s" % (h if len(h) <= 60 else h[:50] + "...", why) for h, why in bad[:5])
             module.fail_json(msg="%s: %s; rename the inventory host (or its inventory_hostname): a report file is "
-                             "named after it" % (key, "; ".join("%r %s" % (h if len(h) <= 60 else h[:50] + "...", why)
-                                                                 for h, why in bad[:5])))
+                             "named after it" % (key, shown))
     bad = sorted(h for h, r in p["host_results"].items() if not isinstance(r, dict))
     if bad:
         module.fail_json(msg="host_results: the result of %s is not a mapping" % ", ".join(repr(h) for h in bad[:5]))

@@ -134,8 +134,8 @@ def main():
     p = module.params
     what, is_ours = KINDS[p["kind"]]
     if p["content"] is not None and not is_ours(json.dumps(p["content"]).encode()):
-        module.fail_json(msg="content is not a %s (%s)" % (what, "a JSON object with state and backup"
-                                                          if p["kind"] == "run_state" else "fault ID -> epoch"))
+        shape = "a JSON object with state and backup" if p["kind"] == "run_state" else "fault ID -> epoch"
+        module.fail_json(msg="content is not a %s (%s)" % (what, shape))
     try:
         raw = safe_io.check_own(p["path"], what, is_ours)
     except (safe_io.InputError, OSError) as exc:

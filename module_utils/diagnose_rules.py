@@ -237,12 +237,12 @@ def window_problem(m):
     if not (m.get("config_dir") is None or isinstance(m["config_dir"], str)):
         return "config_dir is not a path"
     cf = m.get("close_failed")
-    if cf is not None and not (isinstance(cf, dict) and type(cf.get("attempts")) is int
+    if cf is not None and not (isinstance(cf, dict) and isinstance(cf.get("attempts"), int) and not isinstance(cf.get("attempts"), bool)
                                and isinstance(cf.get("at"), (int, float)) and 0 < cf["at"] < _LATEST):
         return "close_failed is not a record of attempts"
     sw = m.get("switch")
     if sw is not None and not (isinstance(sw, dict) and (
-            (sw.get("kind") == "watchdog" and type(sw.get("pid")) is int and sw["pid"] > 1)
+            (sw.get("kind") == "watchdog" and isinstance(sw.get("pid"), int) and not isinstance(sw["pid"], bool) and sw["pid"] > 1)
             or (sw.get("kind") == "systemd" and isinstance(sw.get("unit"), str) and _WINDOW_UNIT.match(sw["unit"])))):
         return "switch is neither a watchdog pid nor a postfix-remedy-window systemd unit"
     bad = sorted(n for n, v in r.items() if v is not None and _CONTROL.search(v))

@@ -135,6 +135,11 @@ def write_own(path, obj, what):
         raise
 
 
+def _is_int(value):
+    """An int that is not a bool (JSON true is not a pid or a count)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def marker_problem(m):
     """What makes m not a window marker this helper wrote, or None. The diagnosis applies the same
     test (module_utils/diagnose_rules.window_problem)."""
@@ -154,12 +159,12 @@ def marker_problem(m):
     if not (m.get("config_dir") is None or isinstance(m["config_dir"], str)):
         return "config_dir is not a path"
     cf = m.get("close_failed")
-    if cf is not None and not (isinstance(cf, dict) and type(cf.get("attempts")) is int
+    if cf is not None and not (isinstance(cf, dict) and _is_int(cf.get("attempts"))
                                and isinstance(cf.get("at"), (int, float)) and 0 < cf["at"] < LATEST):
         return "close_failed is not a record of attempts"
     sw = m.get("switch")
     if sw is not None and not (isinstance(sw, dict) and (
-            (sw.get("kind") == "watchdog" and type(sw.get("pid")) is int and sw["pid"] > 1)
+            (sw.get("kind") == "watchdog" and _is_int(sw.get("pid")) and sw["pid"] > 1)
             or (sw.get("kind") == "systemd" and isinstance(sw.get("unit"), str) and UNIT.match(sw["unit"])))):
         return "switch is neither a watchdog pid nor a postfix-remedy-window systemd unit"
     return None
