@@ -174,9 +174,15 @@ def _host_status(view):
     states = {f["state"] for f in view["findings"]}
     if states & {"open", "would_fix"}:
         return "needs fixing"
-    if states & {"opt_in", "advisory"}:
-        return "attention"
+    if states & {"opt_in", "advisory"} or no_log_read(view):
+        return "attention"  # a host whose log was not read is not known to be healthy
     return "fixed" if states & {"fixed", "cleared"} else "healthy"
+
+
+def no_log_read(view):
+    """Why the diagnosis read no log (issue 30: a scan of nothing is not a clean scan), or None."""
+    log = view.get("log") or {}
+    return (log.get("note") or "no log read") if log.get("read") is False else None
 
 
 def host_view(host, files, stale_after, newest, dropped=False):
@@ -294,6 +300,10 @@ def next_steps(views, fleet):
     if failed:
         steps.append("Remediation failed on %s: read the failure in the host section; the previous configuration "
                      "was restored where it says rolled back." % ", ".join(failed))
+    unread = [v["host"] for v in current if not v["missing"] and no_log_read(v)]
+    if unread:
+        steps.append("No mail log was read on %s, so their log faults are unknown: set postfix_diagnose_log_paths "
+                     "or postfix_diagnose_log_source (see the host section), then diagnose again." % ", ".join(unread))
     if would:
         steps.append("The dry run would fix %s: run playbooks/remediate.yml without --check in a change window."
                      % ", ".join(would))
@@ -381,6 +391,8 @@ def summary_lines(model):
     for v in model["hosts"]:
         found = ", ".join("%s %s" % (f["id"], f["state"].replace("_", " ")) for f in v["findings"]) or (
             "unreachable, or failed before its diagnosis" if v["missing"] else "no findings")
+        if not v["missing"] and no_log_read(v):
+            found += "; no log read: %s" % no_log_read(v)
         if v["dropped"]:
             found = "DROPPED OUT of the run after its diagnosis; " + found
         lines.append("%s: %s (%s)" % (v["host"], v["status"], found))

@@ -164,6 +164,9 @@ def test_the_report_says_no_log_read(postfix_dir, tmp_path):
         text = (out / name).read_text()
         assert "no log read: log_paths match no file: " + missing in text, name
     assert json.loads((out / "mx1.json").read_text())["log"]["read"] is False
+    # the closing lines never call such a host healthy, and say what to do
+    assert r["summary"][0].startswith("mx1: attention (no findings; no log read: log_paths match no file"), r["summary"]
+    assert any("No mail log was read on mx1" in line for line in r["summary"]), r["summary"]
 
 
 # ------------------------------------------------------------------ 3. report file names
