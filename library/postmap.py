@@ -240,6 +240,7 @@ def main():
         for key in p["query"]:
             pm.check_query(key, map_type)
         before = safe_io.read_regular(path, "table source", missing=b"")
+        pm.check_rule_blocks(map_type, safe_io.text(before), p["exclusive"], list(present) + list(p["absent_keys"]), path)
         current_mode = os.stat(path).st_mode & 0o7777 if exists else None
         mode, uid, gid = safe_io.resolve_file_args(p, current_mode)
     except (ValueError, safe_io.InputError) as exc:

@@ -309,3 +309,19 @@ def edit_entries(text, present=None, absent=(), exclusive=False, aliases=False):
     if not changes:
         return text, []
     return result, changes
+
+
+def check_rule_blocks(map_type, text, exclusive, keys, path):
+    """pcre, regexp and cidr tables nest rules in `if PATTERN` ... `endif` blocks. An entry edit
+    sees those lines as keys: exclusive would drop them (the rules inside would then apply to
+    every address), and an entry named if/endif would break the nesting. Refused, naming the table."""
+    if map_type not in RULE_TYPES:
+        return
+    bad = sorted(k for k in keys if k.lower() in ("if", "endif", "!if"))
+    if bad:
+        raise ValueError("%s:%s: %s is a block keyword of %s tables, not a rule; edit such blocks by hand"
+                         % (map_type, path, ", ".join(bad), map_type))
+    if exclusive and any((line.split(None, 1) or [""])[0].lower() in ("if", "endif")
+                         for line in split_lines(text)):
+        raise ValueError("%s:%s holds if/endif blocks: exclusive would remove them and let the rules inside "
+                         "apply to every lookup; manage this table without exclusive" % (map_type, path))

@@ -183,3 +183,26 @@ def test_cidr_check_agrees_with_postfix(tmp_path):
         src.write_text("%s\tOK\n" % pattern)
         err = sh("postmap", "-q", "10.0.0.1", "cidr:%s" % src, check=False).stderr
         assert (pm.cidr_problem(pattern) is None) == ("warning" not in err), (pattern, err, pm.cidr_problem(pattern))
+
+
+BLOCKS = "if /@lab\\.test$/\n/^spam@/\tREJECT\nendif\n/^x@/\tOK\n"
+
+
+@pytest.mark.parametrize("map_type", ["pcre", "regexp"])
+def test_exclusive_never_unnests_if_endif_blocks(tmp_path, map_type):
+    """exclusive on a table with if/endif would drop the block lines and let the rules inside
+    apply to every lookup: refused, bytes unchanged. A key named if/endif is refused too; a rule
+    inside a block is still edited in place."""
+    if map_type not in supported():
+        pytest.skip("%s not supported here" % map_type)
+    src = tmp_path / "checks"
+    src.write_text(BLOCKS)
+    for args in ({"exclusive": True, "entries": {"/^x@/": "OK"}}, {"entries": {"if": "/x/"}},
+                 {"absent_keys": ["endif"]}):
+        for check in (True, False):
+            res = run_module("postmap", dict(path=str(src), type=map_type, **args), check=check, diff=True)
+            assert res.get("failed") and not res.get("changed"), (args, res)
+            assert any(w in res["msg"] for w in ("if/endif", "block keyword", "IF has no matching ENDIF")), res["msg"]
+            assert src.read_text() == BLOCKS
+    res = run_module("postmap", dict(path=str(src), type=map_type, entries={"/^spam@/": "DISCARD"}))
+    assert res["changed"] and src.read_text() == BLOCKS.replace("/^spam@/\tREJECT", "/^spam@/\tDISCARD"), src.read_text()
