@@ -676,9 +676,9 @@ def remote_findings(agg, min_count):
     if not domains:
         return None
     domains.sort(key=lambda d: (-d["refusals"], d["domain"]))
-    summary = "%d destination domain(s) keep refusing our mail for reasons on their side: %s" % (
-        len(domains), "; ".join("%s x%d, mostly %s: %s" % (d["domain"], d["refusals"], d["reasons"][0]["value"],
-                                                          d["advice"][d["reasons"][0]["value"]]) for d in domains[:3]))
+    top = "; ".join("%s x%d, mostly %s: %s" % (d["domain"], d["refusals"], d["reasons"][0]["value"],
+                                               d["advice"][d["reasons"][0]["value"]]) for d in domains[:3])
+    summary = "%d destination domain(s) keep refusing our mail for reasons on their side: %s" % (len(domains), top)
     firsts = [d["first"] for d in domains if d["first"]]
     lasts = [d["last"] for d in domains if d["last"]]
     ev = dict(count=sum(d["refusals"] for d in domains), first=min(firsts) if firsts else None,

@@ -312,7 +312,7 @@ def remote_reply(line, fid=None):
         return None
     h = line.rfind("host ", 0, said) if said > 0 else -1
     m = PEER_SAID.match(line, h) if h >= 0 and (h == 0 or line[h - 1] in " (:") else None
-    relay = None
+    relay, words = None, ""
     if m is not None:
         if _our_address(m.group("addr")):
             return None
