@@ -78,9 +78,17 @@ def run_module(name, args, check=False, diff=False, module=None):
         captured.update(kw)
         raise ModuleExit(kw)
 
+    warned = []
+
+    def _warn(self, warning):
+        # module.warn() lands in Ansible's process-wide list, or on the controller's display once
+        # another test of the worker has loaded controller code: recorded here, per run, as
+        # "warnings" in the result (what a playbook shows)
+        warned.append(warning)
+
     from ansible.module_utils import basic
-    orig = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
-    basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = _exit, _fail
+    orig = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json, basic.AnsibleModule.warn
+    basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json, basic.AnsibleModule.warn = _exit, _fail, _warn
     try:
         with patch_module_args(full):
             try:
@@ -88,7 +96,9 @@ def run_module(name, args, check=False, diff=False, module=None):
             except ModuleExit:
                 pass
     finally:
-        basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = orig
+        basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json, basic.AnsibleModule.warn = orig
+    if warned:
+        captured["warnings"] = list(captured.get("warnings") or []) + warned
     json.dumps(captured, default=str)  # results must be serialisable
     return captured
 

@@ -66,7 +66,8 @@ def test_pruning_selects_only_our_backups_in_a_careless_backup_dir(tmp_path, rel
     ansible = str(Path(sys.executable).parent / "ansible")  # the venv's, whatever PATH says
     proc = subprocess.run([ansible, "localhost", "-c", "local", "-m", "ansible.builtin.find", "-a", json.dumps(args),
                            "-o"], capture_output=True, text=True, cwd=ROOT,
-                          env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="0",
+                          env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_NOCOLOR="1",
+                                   ANSIBLE_FORCE_COLOR="0",
                                    ANSIBLE_INVENTORY_UNPARSED_WARNING="0"), check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout.split("=>", 1)[1])

@@ -27,17 +27,13 @@ def log_only(conf, tmp_path, **extra):
     return args
 
 
-def assert_no_log_read(r, why, in_process=False):
+def assert_no_log_read(r, why):
     """Everywhere a user looks: log.read/log.note, errors (the report's "Could not check"), a
     warning, and the summary line the diagnose role prints per host (never "healthy")."""
     assert not r.get("failed"), r.get("msg")
     assert r["log"]["read"] is False and why in r["log"]["note"]
     assert any(e.startswith("no log read: ") and why in e for e in r["errors"]), r["errors"]
-    if in_process:  # run_module's stand-in exit_json leaves module.warn()'s messages in Ansible's global list
-        from ansible.module_utils.common.warnings import get_warning_messages
-        warnings = get_warning_messages()
-    else:
-        warnings = [str(w) for w in r.get("warnings") or []]
+    warnings = [str(w) for w in r.get("warnings") or []]  # run_direct's, and run_module's recorded ones
     assert any("no log read" in w and why in w for w in warnings), warnings
     assert "no log read" in r["summary"] and why in r["summary"] and "healthy" not in r["summary"], r["summary"]
 
@@ -93,7 +89,7 @@ def test_auto_on_a_host_without_journal_files_notes_no_log_read(postfix_dir, tmp
     monkeypatch.setattr(mod, "LOG_CANDIDATES", ())  # this machine's /var/log/mail.log is not the host's
     r = run_module("postfix_diagnose", log_only(postfix_dir, tmp_path, log_source="auto"), module=mod)
     assert r["log"]["source"] is None  # maillog_file of the scratch main.cf names a file not written yet
-    assert_no_log_read(r, "no mail log file found, and this host has no journal files", in_process=True)
+    assert_no_log_read(r, "no mail log file found, and this host has no journal files")
 
 
 # ------------------------------------------------------------------ 2. log_paths that match nothing
@@ -142,7 +138,7 @@ def test_unreadable_log_file_reads_no_log(postfix_dir, monkeypatch):
         finally:
             os.seteuid(0)
         assert any(e.startswith("log file %s not read: " % log) and "Permission denied" in e for e in r["errors"]), r
-        assert_no_log_read(r, "none of %s could be read" % log, in_process=True)
+        assert_no_log_read(r, "none of %s could be read" % log)
     finally:
         shutil.rmtree(top)
 
@@ -367,11 +363,6 @@ def two_deferred(postfix_instance):
     return d, sorted(ids)
 
 
-def queue_warnings():
-    from ansible.module_utils.common.warnings import get_warning_messages
-    return get_warning_messages()
-
-
 @needs_root
 def test_requested_ids_not_in_the_queue_are_returned_and_warned(two_deferred):
     d, ids = two_deferred
@@ -380,7 +371,7 @@ def test_requested_ids_not_in_the_queue_are_returned_and_warned(two_deferred):
         r, _ = queue_run(d, action="hold", ids=[ids[0], gone], _check=check)
         assert not r.get("failed"), r.get("msg")
         assert r["missing_ids"] == [gone] and r["selected_ids"] == [ids[0]] and r["changed"]
-        assert any(gone in w and "not in the queue" in w for w in queue_warnings()), queue_warnings()
+        assert any(gone in w and "not in the queue" in w for w in r.get("warnings", [])), r.get("warnings")
     assert queue_ids(d) == {ids[0]: "hold", ids[1]: "deferred"}
     listed, _ = queue_run(d, ids=ids)  # all there (one on hold): none missing
     assert listed["missing_ids"] == [] and listed["selected_count"] == 2
