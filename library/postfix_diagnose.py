@@ -36,7 +36,10 @@ description:
   - B(queue) streams C(postqueue -j) (memory does not grow with the queue) for counts, the qshape
     table of the deferred queue, top senders and deferral reasons, and the corrupt queue.
   - B(bounce) parses RFC 3464 reports and Postfix bounce text from I(bounce_files) and from
-    bounces (MAILER-DAEMON) found in the queue.
+    bounces (MAILER-DAEMON) found in the queue, and says why each recipient failed in sisimai's
+    reason set; a refusal that points at this server (our address on a blocklist, no PTR, SPF or
+    DKIM failing, our rate too high for a provider) names its catalog ID and fix, and the finding
+    groups bounces by destination domain and reason.
   - Correlates where the seeds show it (a dead resolver explains MX timeouts and name-service errors).
   - Never changes Postfix, its configuration or the queue. The only file it writes is its own scan
     state (I(state_file), mode 0600), and not in check mode. C(changed) is always false.
@@ -180,7 +183,9 @@ options:
     type: path
     default: /var/lib/postfix-remedy/change-window.json
   bounce_files:
-    description: Files holding bounce messages (one message, or an mbox) to analyze.
+    description:
+      - Files holding bounce messages (one message, or an mbox) to analyze.
+      - Only regular files are read, at most their first 50 MiB (a larger one is reported in I(errors)).
     type: list
     elements: path
   bounce_from_queue:
@@ -228,7 +233,9 @@ findings:
   elements: dict
   contains:
     id:
-      description: "The fault ID (the catalog's key)."
+      description:
+        - "The fault ID (the catalog's key), or C(family.FAMILY) for the advice on one family of this host's log
+          messages that no fault ID claims (see C(log.families)): class advisory, never fixed automatically."
       type: str
       returned: always
     class:
@@ -420,6 +427,22 @@ log:
       description: "Fault-looking lines explained as benign, per kind."
       type: dict
       returned: always
+    statistics:
+      description: "Internet and peer noise no fault ID claims, counted per name (client_limit, client_protocol,
+        client_syntax, peer_tls, peer_dns, peer_protocol, upstream_proxy, mail_loop, and the neighbour programs'):
+        never a finding."
+      type: dict
+      returned: always
+    families:
+      description:
+        - "Per family of this host's faults (config, lookup_table, permission, resource, tls, sasl, dns, network,
+          filter, queue_file, internal, version), the Postfix warnings, errors, fatals and panics no fault ID claims:
+          C(count), C(severity) (the worst message's), C(subjects) (what the messages name - a file, parameter,
+          table, peer, service - with counts), C(samples) (masked), C(title) and C(advice)."
+        - "Each family seen is also an advisory finding C(family.FAMILY): severity high for a fatal or panic,
+          medium for an error, low for a warning."
+      type: dict
+      returned: always
     unclassified:
       description: "Fault-looking lines no signature or benign kind claims."
       type: int
@@ -497,7 +520,10 @@ probes:
       type: dict
       returned: always
 bounces:
-  description: Parsed bounce recipients (status, class, meaning, remote MTA reply).
+  description:
+    - Parsed bounce recipients (status, class, meaning, remote MTA reply) and why each failed.
+    - Each message is read within a bound (its first 4 MiB, 12 nesting levels, 1000 recipients); what a bound
+      cut, or a message that could not be read, is a line in I(errors). At most 5000 recipients are returned.
   returned: when bounce is checked
   type: list
   elements: dict
@@ -535,9 +561,46 @@ bounces:
       type: str
       returned: always
     reason:
-      description: "The reason group the status belongs to."
+      description:
+        - "Why it failed, in the reason set of sisimai, the reference bounce classifier: userunknown, filtered,
+          suspend, hasmoved, mailboxfull, mesgtoobig, exceedlimit, hostunknown, notaccept, networkerror, expired,
+          norelaying, blocked, rejected (our sender was refused), policyviolation, badreputation, toomanyconn,
+          ratelimited (sisimai's speeding), requireptr, spamdetected, virusdetected, contenterror, authfailure,
+          securityerror, failedstarttls, systemerror, systemfull, mailererror, syntaxerror, onhold, undefined."
+        - "A message returned after its queue lifetime is C(expired), with the last attempt's reason in I(cause),
+          when that attempt failed on the network, timed out or said nothing useful; a last attempt refused for a
+          reason of its own (mailbox full, our address blocked) keeps that reason, as sisimai does (see I(expired))."
       type: str
       returned: always
+    group:
+      description: "The coarser group of the reason (user unknown, blocked/policy, network/timeout...)."
+      type: str
+      returned: always
+    side:
+      description: "Whose side the refusal is on: recipient, destination, message, ours (our server, address,
+        domain or rate) or unknown."
+      type: str
+      returned: always
+    cause:
+      description: "For an expired recipient, the reason of its last attempt (networkerror, mailboxfull...)."
+      type: str
+      returned: when reason is expired and the last attempt said why
+    expired:
+      description: "True when the message was returned after its queue lifetime (a temporary failure made final)."
+      type: bool
+      returned: when true
+    domain:
+      description: "The recipient's domain (kept when the address is masked)."
+      type: str
+      returned: always
+    sender:
+      description: "The envelope sender of the bounced message (X-Postfix-Sender), when the report names it."
+      type: str
+      returned: when the report names it
+    final_recipient:
+      description: "The address the remote side reported, when it differs from the one the sender wrote."
+      type: str
+      returned: when it differs
     fault_id:
       description: "The catalog ID this bounce points at, if any."
       type: str
@@ -576,7 +639,7 @@ import time
 
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import diagnose_rules as rules
-    from ansible.module_utils import dns_probe, dsn_parse, journal_scan, log_scan, safe_io
+    from ansible.module_utils import dns_probe, dsn_parse, journal_scan, log_families, log_scan, safe_io
     from ansible.module_utils import host_probes as hp
     from ansible.module_utils import postfix_conf as pc
     from ansible.module_utils import postfix_queue_lib as ql
@@ -585,7 +648,7 @@ try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils
     from ansible.module_utils.secret_params import hide, secret_values
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import diagnose_rules as rules
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import dns_probe, dsn_parse, journal_scan, log_scan, safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import dns_probe, dsn_parse, journal_scan, log_families, log_scan, safe_io
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import host_probes as hp
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_conf as pc
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
@@ -596,6 +659,8 @@ except ImportError:  # from the installed collection postfix_remedy.toolkit
 UNUSED_RE = re.compile(r"warning: (\S+): unused parameter: ([^=\s]+)=(.*)$")
 SMTPD_PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "submissions": 465}
 LOG_CANDIDATES = ("/var/log/mail.log", "/var/log/maillog", "/var/log/mail/mail.log")
+MAX_BOUNCE_RECORDS = 5000  # bounced recipients returned (each message is bounded too: dsn_parse)
+MAX_BOUNCE_FILE = 50 * 1024 * 1024  # bytes read from one bounce file
 
 
 class Diagnosis:
@@ -881,6 +946,7 @@ class Diagnosis:
         info = dict(files=infos, lines=agg["lines"], bytes=agg["bytes"], status=agg["status"], faultish=agg["faultish"],
                     benign=agg.get("benign", {}), unclassified=agg["unclassified"],
                     inbound=rules.inbound_statistics(agg), remote=rules.remote_statistics(agg),
+                    families=log_families.summary(agg), statistics=dict(sorted(agg.get("statistics", {}).items())),
                     unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
                     unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
                     skipped_old=agg["skipped_old"], window_seconds=window, source=source, source_reason=why,
@@ -950,29 +1016,42 @@ class Diagnosis:
         records, sources = [], []
         for path in self.p["bounce_files"] or []:
             try:  # regular files only: a FIFO named here must not hang the run
-                data = safe_io.read_regular(path, "bounce file", limit=50 * 1024 * 1024)
+                data = safe_io.read_regular(path, "bounce file", limit=MAX_BOUNCE_FILE + 1)
             except safe_io.InputError as exc:
                 self.errors.append(str(exc))
                 continue
+            if len(data) > MAX_BOUNCE_FILE:
+                self.errors.append("bounce file %s is larger than %d MiB: only its first %d MiB were read"
+                                   % (path, MAX_BOUNCE_FILE >> 20, MAX_BOUNCE_FILE >> 20))
+                data = data[:MAX_BOUNCE_FILE]
             for i, msg in enumerate(dsn_parse.split_mbox(data)):
-                parsed = dsn_parse.parse_message(msg)
-                if parsed["is_bounce"]:
-                    sources.append("%s#%d" % (path, i))
-                    records.extend(parsed["recipients"])
+                self._add_bounce(dsn_parse.parse_message(msg), "%s#%d" % (path, i), records, sources)
         for qid in (queue or {}).get("bounce_ids", []):
             rc, out, _unused = self.pf.run(["postcat", "-bh", "-q", qid], check=False)
             if rc == 0:
-                parsed = dsn_parse.parse_message(out)
-                if parsed["is_bounce"]:
-                    sources.append("queue:" + qid)
-                    records.extend(parsed["recipients"])
+                self._add_bounce(dsn_parse.parse_message(out), "queue:" + qid, records, sources)
+        if len(records) > MAX_BOUNCE_RECORDS:
+            self.errors.append("bounces: %d recipients parsed, the first %d are reported" % (len(records), MAX_BOUNCE_RECORDS))
+            del records[MAX_BOUNCE_RECORDS:]
         if self.p["mask"]:
             for r in records:
-                if r.get("recipient"):
-                    r["recipient"] = log_scan.mask(r["recipient"])
-                if r.get("diagnostic"):
-                    r["diagnostic"] = log_scan.mask(r["diagnostic"])
+                for key in ("recipient", "final_recipient", "diagnostic", "sender"):
+                    if r.get(key):
+                        r[key] = log_scan.mask(r[key])
         return records, sources
+
+    def _add_bounce(self, parsed, source, records, sources):
+        """One parsed message: its recipients (with the envelope sender the report names) and what
+        its parse had to cut or skip (a clear line in errors, never an exception)."""
+        for note in parsed["notes"]:
+            self.errors.append("bounce %s: %s" % (source, note))
+        if not parsed["is_bounce"]:
+            return
+        sources.append(source)
+        for r in parsed["recipients"]:
+            if parsed["sender"]:
+                r["sender"] = parsed["sender"]
+            records.append(r)
 
     def change_window(self):
         """This instance's change window (rules.instance_marker): None when no marker exists, else
@@ -1047,6 +1126,7 @@ class Diagnosis:
             if "probes" in checks and all(x.get("ok") for x in self.result["probes"].get("sasl", [])):
                 live.add("no_sasl")  # SASL sockets fine, or SASL not used at all
             findings += rules.merge_log(findings, rules.log_findings(agg, opts), live, _load_ledger(self.p["fix_ledger"]))
+            findings += log_families.findings(agg)  # advice per family of this host's messages; never auto-fixed
         if "bounce" in checks:
             records, sources = self.gather_bounces(queue)
             self.result["bounces"] = records

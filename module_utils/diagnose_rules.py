@@ -710,11 +710,18 @@ def bounce_findings(records, sources):
         return []
     from .dsn_parse import summarize  # local: only needed with bounces
     s = summarize(records)
-    # grouped by reason, with the catalog IDs of the reasons that are ours to act on
+    # grouped by reason (sisimai's set), with the catalog IDs of the reasons that are ours to act on;
+    # each refusal that points at this server carries its catalog entry's title and steps (or what to
+    # do when no ID covers it, as for a provider's rate limit)
     reasons = sorted(s["by_reason"].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
-    return [make_finding("bounce.dsn", "%d bounced recipient(s): %s" % (s["total"], ", ".join(
-        "%s x%d%s" % (k, v["count"], " (%s)" % ", ".join(v["fault_ids"]) if v["fault_ids"] else "") for k, v in reasons[:6])),
-        evidence=dict(summary=s, recipients=records[:20], sources=sources[:20]))]
+    for o in s["own_faults"]:
+        if o["fault_id"] in cat.CATALOG:
+            o.update(title=cat.CATALOG[o["fault_id"]]["title"], steps=cat.CATALOG[o["fault_id"]]["steps"])
+    ours = "; ours: " + ", ".join("%s x%d (%s)" % (o["fault_id"] or o["reason"], o["count"], ", ".join(o["domains"][:3]))
+                                  for o in s["own_faults"][:4]) if s["own_faults"] else ""
+    return [make_finding("bounce.dsn", "%d bounced recipient(s): %s%s" % (s["total"], ", ".join(
+        "%s x%d%s" % (k, v["count"], " (%s)" % ", ".join(v["fault_ids"]) if v["fault_ids"] else "") for k, v in reasons[:6]),
+        ours), evidence=dict(summary=s, recipients=records[:20], sources=sources[:20]))]
 
 
 # ------------------------------------------------------------------ log vs live state
@@ -764,7 +771,8 @@ def correlate(findings):
     by_id = {f["id"]: f for f in findings}
     explains = {}
     for f in findings:
-        root = next((r for r in cat.CATALOG[f["id"]]["explained_by"] if r in by_id), None)
+        # a log family finding (family.*, log_families) is advice outside the catalog: it explains nothing
+        root = next((r for r in cat.CATALOG.get(f["id"], cat.FACTS)["explained_by"] if r in by_id), None)
         if root:
             f["root_cause"] = root
             explains.setdefault(root, set()).add(f["id"])

@@ -21,13 +21,15 @@ import shutil
 import time
 import zlib
 
+from . import log_other as other
 from . import log_signatures as sig
 from . import safe_io
 from .postfix_cmd import Stream
 
 BLOCK = 8 * 1024 * 1024
 HEAD = 256
-STATE_VERSION = 5  # 3: inbound records (issue 17); 4: SASL-authenticated clients; 5: remote answers per domain
+STATE_VERSION = 6  # 3: inbound records (issue 17); 4: SASL-authenticated clients; 5: remote answers per domain;
+# 6: families and statistics (issue 31 item 2: lines an older state counted as unclassified are read again)
 STATE_IS_OURS = safe_io.json_object(("version",))  # any version of ours: an older one is replaced
 MAX_SAMPLES = 3
 MAX_GROUP_VALUES = 50
@@ -115,8 +117,11 @@ def new_agg():
     # sasl_clients: addresses that authenticated (our users): an inbound reject of one of them hits
     # legitimate traffic, as for internal networks. remote: per recipient domain, what other servers
     # answered about their own side (sig.remote_reply): a statistic, never a local fault ID.
+    # families: per log_families family, the lines no fault ID claimed (groups: subject, severity);
+    # statistics: per name, Internet and peer noise counted (log_families.STATISTICS, neighbours').
     return {"ids": {}, "inbound": {}, "remote": {}, "lines": 0, "bytes": 0, "faultish": 0, "benign": {}, "unclassified": 0,
-            "unclassified_shapes": {}, "status": {}, "skipped_old": 0, "first": None, "last": None, "sasl_clients": {}}
+            "unclassified_shapes": {}, "status": {}, "skipped_old": 0, "first": None, "last": None, "sasl_clients": {},
+            "families": {}, "statistics": {}}
 
 
 def _add_sasl_clients(agg, data):
@@ -170,7 +175,7 @@ def merge(into, other):
     """Merge aggregate `other` into `into` (both from new_agg())."""
     for key in ("lines", "bytes", "faultish", "unclassified", "skipped_old"):
         into[key] += other.get(key, 0)
-    for key in ("status", "benign"):
+    for key in ("status", "benign", "statistics"):
         tgt = into.setdefault(key, {})
         for k, v in other.get(key, {}).items():
             tgt[k] = tgt.get(k, 0) + v
@@ -183,7 +188,7 @@ def merge(into, other):
     for ip, n in other.get("sasl_clients", {}).items():
         if ip in clients or len(clients) < MAX_SASL_CLIENTS:
             clients[ip] = clients.get(ip, 0) + n
-    for where, fid, rec in [(w, f, r) for w in ("ids", "inbound", "remote") for f, r in other.get(w, {}).items()]:
+    for where, fid, rec in [(w, f, r) for w in ("ids", "inbound", "remote", "families") for f, r in other.get(w, {}).items()]:
         recs = into.setdefault(where, {})
         if where == "remote" and fid not in recs and len(recs) >= MAX_REMOTE_DOMAINS:
             fid = "(other)"
@@ -276,6 +281,13 @@ class Scanner:
     def text(self, line):
         """line(), decoded: the substring tests run on str (four times cheaper than on bytes)."""
         agg, since = self.agg, self.since
+        # A neighbour program's line (dovecot, opendkim...) is its module's before any Postfix signature's;
+        # "postfix/" as the syslog tag (the host name has no "/") skips the look-up for most lines.
+        if other.nb.PROGRAMS and not line.startswith("postfix/", line.find(" ", 16) + 1):
+            got = other.neighbour(line)
+            if got is not None:
+                self._other(line, got, sig.is_faultish(line))
+                return
         faultish = sig.is_faultish(line)
         fid, match = sig.classify(line)  # tries only the signatures whose keywords the line holds
         remote = sig.remote_reply(line, fid) if fid is not None or faultish else None
@@ -325,8 +337,39 @@ class Scanner:
         if kind:
             agg["benign"][kind] = agg["benign"].get(kind, 0) + 1
             return
+        got = other.postfix(line)  # log_families: a statistic, a benign notice or a family of this host
+        if got is not None:
+            self._other(line, got, False)
+            return
         agg["unclassified"] += 1
         _bump_shape(agg["unclassified_shapes"], shape(line), 1, mask(line) if self.masked else line)
+
+    def _other(self, line, got, faultish):
+        """Count a line log_other classified: (kind, name, subject, severity). faultish: not yet
+        counted in agg["faultish"] (a neighbour's line, taken before the signatures)."""
+        agg, (kind, name, subject, severity) = self.agg, got
+        agg["faultish"] += faultish
+        ts = self._time(line) if self.since is not None or kind in ("id", "family") else None
+        if self.since is not None and ts is not None and ts < self.since:
+            agg["skipped_old"] += 1
+            return
+        if kind in ("benign", "statistic"):
+            counts = agg.get("benign" if kind == "benign" else "statistics")
+            if counts is None:
+                counts = agg["statistics"] = {}
+            counts[name] = counts.get(name, 0) + 1
+            return
+        if kind == "id":
+            where, groups = sig.route(name, line) or "ids", {}
+        else:  # a family: what it names, and how bad the message said it was
+            where, groups = "families", {"subject": mask(subject) if subject and self.masked else subject,
+                                         "severity": severity}
+        _add_hit(agg, name, line.rstrip("\r"), groups, ts, self.masked, where)
+        if ts is not None:
+            if agg["first"] is None or ts < agg["first"]:
+                agg["first"] = ts
+            if agg["last"] is None or ts > agg["last"]:
+                agg["last"] = ts
 
     def grep_file(self, grep, path, start, stop):
         """Candidates from grep (the candidate words, sig.GREP_ERE) over [start, stop) of a plain

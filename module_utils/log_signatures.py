@@ -174,6 +174,15 @@ INFO_KEYWORDS = (
     # policy daemons and milters (routed by program)
     "SPF permanent error", "No valid SPF record", "SPF PermError", "spf=permerror", "Received-SPF: PermError",
     "Received-SPF: permerror", "DKIM verification failed", "bad signature data", "dkim=fail",
+    # the neighbours' own faults (log_neighbours: dovecot's "Error:", clamav-milter's and postgrey's
+    # upper case, opendkim's and the others' own wording): without these no line of theirs is read
+    # from a file. grep -E with them took the same time on the 256 MiB bench log (0.50-0.93 s both).
+    "Error: ", "Fatal: ", "Panic: ", "Warning: ", "ERROR:", "FATAL:", "WARNING:", "Permission denied",
+    "No such file or directory", "Address already in use", "error loading key", "signing table", "key data is not",
+    "dkimf_db_open", "configuration error", "FAILED", "TROUBLE", "Traceback", "No module named", "could not bind",
+    "could not chdir", "cannot open", "Cannot open", "Cannot write", "You must set", "Unable to bind",
+    "unknown authentication mechanism", "faulty module", "unable to dlopen", "failed to parse line", "Failed to",
+    "resource unavailable", "failed connecting", "Negative greeting", "Passed UNCHECKED", "Received-SPF: Permerror",
 )
 INFO_WORDS = tuple(k.encode() for k in INFO_KEYWORDS)
 CANDIDATE_WORDS = FAULTISH_WORDS + INFO_WORDS

@@ -14,7 +14,7 @@ import json
 import math
 import os
 
-from . import safe_io
+from . import log_families, safe_io
 from .fault_catalog import CATALOG, SEVERITIES
 
 SEV_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -211,7 +211,8 @@ def host_view(host, files, stale_after, newest, dropped=False):
     # written, and no remediation record of this run says why: its remediation may be half done.
     view["dropped"] = bool(dropped) and not _rem_failed(view["remediation"] or {})
     for f in diag.get("findings") or []:
-        if not isinstance(f, dict) or f.get("id") not in CATALOG:
+        # a fault ID of the catalog, or the advice on a family of the host's log messages (family.*)
+        if not isinstance(f, dict) or not (f.get("id") in CATALOG or log_families.is_finding_id(f.get("id"))):
             continue
         item = dict(f)
         item["state"] = _finding_state(f, view["remediation"])
@@ -222,7 +223,29 @@ def host_view(host, files, stale_after, newest, dropped=False):
         view["counts"][f["state"]] = view["counts"].get(f["state"], 0) + 1
     view["status"] = _host_status(view)
     view["heat"] = heat([view])
+    view["families"] = host_families(view["log"])
     return view
+
+
+def host_families(log):
+    """The log families of one host's diagnosis (log.families), worst first, for the report: family,
+    count, severity, subjects [(subject, count)], advice. Anything malformed is left out."""
+    fams = (log or {}).get("families") if isinstance(log, dict) else None
+    rows = []
+    for name, rec in (fams.items() if isinstance(fams, dict) else ()):
+        if name not in log_families.FAMILIES or not isinstance(rec, dict):
+            continue
+        subjects = {str(k): _count(v) for k, v in rec["subjects"].items()} if isinstance(rec.get("subjects"), dict) else {}
+        rows.append(dict(family=name, id=log_families.finding_id(name), count=_count(rec.get("count")),
+                         severity=log_families.SEVERITY_OF.get(rec.get("severity"), "low"),
+                         title=log_families.FAMILIES[name][0], advice=log_families.FAMILIES[name][1],
+                         subjects=sorted(subjects.items(), key=lambda kv: (-kv[1], kv[0]))[:5]))
+    return sorted(rows, key=lambda r: (SEV_RANK.get(r["severity"], 9), -r["count"], r["family"]))
+
+
+def _count(value):
+    """A count from a host file: an int, or 0 for anything else (a damaged file is no traceback)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def heat(views, limit=20):
@@ -264,8 +287,9 @@ def _merge_counts(items, key, limit=10):
 
 
 def bounce_breakdown(views):
-    """DSN outcomes and status codes across the fleet, plus the individual bounces."""
-    by_status, by_outcome, rows = {}, {}, []
+    """DSN outcomes and status codes across the fleet, bounces grouped by destination domain and
+    reason (with the catalog ID or fix when the reason is ours), plus the individual bounces."""
+    by_status, by_outcome, by_domain, rows = {}, {}, {}, []
     for v in views:
         for b in v["bounces"]:
             if not isinstance(b, dict):
@@ -274,10 +298,19 @@ def bounce_breakdown(views):
             outcome = str(b.get("outcome") or b.get("action") or "?")
             by_status[status] = by_status.get(status, 0) + 1
             by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+            rcpt = str(b.get("recipient") or "")
+            domain = str(b.get("domain") or (rcpt.rpartition("@")[2] if "@" in rcpt else "") or "?")
+            reason = str(b.get("reason") or "?") + (" (%s)" % b["cause"] if b.get("cause") else "")
+            row = by_domain.setdefault((domain, reason), dict(domain=domain, reason=reason, count=0, hosts=[],
+                                                              side=b.get("side"), fault_id=b.get("fault_id")))
+            row["count"] += 1
+            if v["host"] not in row["hosts"]:
+                row["hosts"].append(v["host"])
             rows.append(dict(b, host=v["host"], status=status, outcome=outcome))
     return dict(by_status=sorted(by_status.items(), key=lambda kv: (-kv[1], kv[0])),
-                by_outcome=sorted(by_outcome.items(), key=lambda kv: (-kv[1], kv[0])), rows=rows[:200],
-                total=len(rows))
+                by_outcome=sorted(by_outcome.items(), key=lambda kv: (-kv[1], kv[0])),
+                by_domain=sorted(by_domain.values(), key=lambda r: (-r["count"], r["domain"], r["reason"]))[:50],
+                rows=rows[:200], total=len(rows))
 
 
 def next_steps(views, fleet):
@@ -343,13 +376,15 @@ def build(directory, expected=(), stale_after=3600, title="Postfix fleet report"
             hit = [f for f in v["findings"] if f["id"] == fid][:1]
             cells.append(hit[0]["state"] if hit else None)
             found += hit
-        cat = CATALOG[fid]
+        # A log family (family.*) is no catalog entry: its findings carry their own title; advisory always.
+        family = fid not in CATALOG
+        cat = CATALOG.get(fid) or dict(title=found[0].get("title", fid), cls="advisory", severity=found[0].get("severity"))
         # What the hosts' findings say, as their cards and the tallies do: a rule may raise the
         # catalog's severity (an expired certificate), a historical finding is advisory and info.
         severities = sorted({f.get("severity", "info") for f in found}, key=lambda s: SEV_RANK.get(s, 9))
         classes = sorted({f.get("class", "advisory") for f in found}, key=lambda c: (CLASSES.index(c) if c in CLASSES else 9, c))
         matrix.append(dict(id=fid, title=cat["title"], cls=cat["cls"], severity=cat["severity"], cells=cells,
-                           hosts=len(found), severities=severities, classes=classes))
+                           hosts=len(found), severities=severities, classes=classes, kind="family" if family else "fault"))
     matrix.sort(key=lambda r: (SEV_RANK.get(r["severities"][0], 9), r["id"]))
     by_class = {c: 0 for c in CLASSES}
     by_severity = {s: 0 for s in SEVERITIES}

@@ -245,7 +245,7 @@ def test_coverage_counts_every_line_once():
     assert result["templates"]["all"]["total"] == len(doc["templates"])
     for kind in ("templates", "lines"):
         for row in result[kind].values():
-            assert row["id"] + row["benign"] + row["unclassified"] + row["not_candidate"] == row["total"]
+            assert sum(row[c] for c in coverage.CLASSES) + row["not_candidate"] == row["total"]
             assert row["not_candidate"] == 0  # every line carries warning:/error:/fatal:/panic:
     assert result["lines"]["all"]["id"] == sum(hits["ids"].values())
 
