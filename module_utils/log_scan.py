@@ -250,7 +250,7 @@ class Scanner:
             status[k] = status.get(k, 0) + 1
             if k != "sent":
                 starts.add(rfind(b"\n", 0, m.start()) + 1)
-        for word in sig.FAULT_WORDS + sig.INFO_WORDS:  # the status= part of CANDIDATE_WORDS is above
+        for word in sig.FAULT_WORDS + sig.INFO_WORDS + sig.NEIGHBOUR_WORDS:  # the status= part of CANDIDATE_WORDS is above
             i = find(word)
             while i >= 0:
                 starts.add(rfind(b"\n", 0, i) + 1)
