@@ -11,9 +11,7 @@ fine (refresh the snapshot to keep it). The shares of the issue are checked too.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,16 +21,8 @@ REFRESH = ("if the change is intended, refresh the snapshot: .venv/bin/python te
            "--write-classes (and commit tests/vocabulary/classes-*.json)")
 
 
-def _load(name):
-    if str(VOCAB) not in sys.path:
-        sys.path.insert(0, str(VOCAB))  # coverage.py imports samples.py as its neighbour
-    spec = importlib.util.spec_from_file_location("vocab_cov_" + name, VOCAB / (name + ".py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from test_vocabulary import coverage  # one loader of tests/vocabulary for both files
 
-
-coverage = _load("coverage")
 VERSIONS = coverage.versions()
 
 
