@@ -48,7 +48,12 @@ def render(cat):
             facts.append("Fix: `%s`" % fix)
         else:
             facts.append("Fix: none automated (advisory)")
-        facts.append("Lab injection (in the repository): `roles/lab_faults/tasks/%s.yml` (`make fault ID=%s`)" % (fid, fid))
+        own = os.path.exists(os.path.join(ROOT, "roles/lab_faults/tasks/%s.yml" % fid))
+        facts.append("Lab injection (in the repository): %s (`make fault ID=%s`)" % (
+            "`roles/lab_faults/tasks/%s.yml`" % fid if own else "its lines in `roles/lab_faults/vars/main.yml`", fid))
+        if e["signature"]:
+            facts.append("Log signature: a line holding %s (the regex: its catalog entry)" % (
+                " or ".join("`%s`" % w for w in e["signature"]["words"])))
         if e["opt_in"]:
             facts.append("Opt-in data (`postfix_remediate_opt_in['%s']`): %s" % (fid, "; ".join(
                 "`%s` (%s%s): %s" % (k, t, ", required" if req else "", what) for k, (t, req, what) in e["opt_in"].items())))

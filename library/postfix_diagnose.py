@@ -643,7 +643,7 @@ try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils
     from ansible.module_utils import host_probes as hp
     from ansible.module_utils import postfix_conf as pc
     from ansible.module_utils import postfix_queue_lib as ql
-    from ansible.module_utils.fault_catalog import make_finding
+    from ansible.module_utils.fault_catalog import CATALOG, make_finding
     from ansible.module_utils.postfix_cmd import Postfix, with_config
     from ansible.module_utils.secret_params import hide, secret_values
 except ImportError:  # from the installed collection postfix_remedy.toolkit
@@ -652,7 +652,7 @@ except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import host_probes as hp
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_conf as pc
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.fault_catalog import make_finding
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.fault_catalog import CATALOG, make_finding
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.postfix_cmd import Postfix, with_config
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.secret_params import hide, secret_values
 
@@ -1096,11 +1096,10 @@ class Diagnosis:
         if "config" in checks:
             found = rules.config_findings(config, opts)
             if window and window["expired"] and not window["problem"]:  # closing restores them: one fix, not two
-                for f in found:
-                    if f["id"] in ("config.soft_bounce_on", "config.debug_left_on"):
+                for f in found:  # what the window sets (the catalog: explained_by); correlate() links them
+                    if rules.WINDOW_FAULT in CATALOG[f["id"]]["explained_by"]:
                         f["fix"]["can_fix"] = False
-                        f["explained_by"] = "config.change_window_expired"
-                        f["summary"] += "; set by the expired change window, which the fix of config.change_window_expired closes"
+                        f["summary"] += "; set by the expired change window, which the fix of %s closes" % rules.WINDOW_FAULT
             findings += found
         queue = None
         if "queue" in checks or "bounce" in checks or self.p["probe_outbound"]:

@@ -251,6 +251,9 @@ def window_problem(m):
     return None
 
 
+WINDOW_FAULT = "config.change_window_expired"
+
+
 def window_expired(marker, path, problem=None):
     """config.change_window_expired: a change window that no longer explains soft_bounce and
     debug. Past its deadline (its dead-man switch was lost: the host rebooted, the watchdog was
@@ -259,11 +262,12 @@ def window_expired(marker, path, problem=None):
     it ends: not fixed here; soft_bounce and debug are their own findings."""
     if problem:
         return make_finding(
-            "config.change_window_expired", "The change window marker %s is damaged (%s): it hides no setting, "
+            WINDOW_FAULT, "The change window marker %s is damaged (%s): it hides no setting, "
             "and says neither what the window replaced nor when it ends" % (path, problem),
             evidence=dict(marker=path, damaged=problem),
             fix=dict(can_fix=False, note="Restore soft_bounce and debug_peer_list by hand (reported on their own), "
-                                         "then delete %s" % path))
+                                         "then delete %s" % path),
+            explains_nothing=True)  # correlate(): not the root cause of the settings the catalog says it sets
     cf = marker.get("close_failed")
     summary = "The change window %s opened at %s was due to close at %s and is still open" % (
         marker.get("id", "?"), marker.get("opened_at", "?"), _iso(marker.get("deadline")))
@@ -272,7 +276,7 @@ def window_expired(marker, path, problem=None):
                   "still open" % (marker.get("id"), marker.get("opened_at", "?"), cf["attempts"], _iso(cf["at"]),
                                   str(cf.get("last_error"))[:300])
     return make_finding(
-        "config.change_window_expired", summary,
+        WINDOW_FAULT, summary,
         evidence=dict(marker=path, id=marker.get("id"), opened_at=marker.get("opened_at"),
                       deadline=_iso(marker.get("deadline")), replaced=marker.get("replaced"), switch=marker.get("switch"),
                       close_failed=cf),
@@ -772,7 +776,8 @@ def correlate(findings):
     explains = {}
     for f in findings:
         # a log family finding (family.*, log_families) is advice outside the catalog: it explains nothing
-        root = next((r for r in cat.CATALOG.get(f["id"], cat.FACTS)["explained_by"] if r in by_id), None)
+        root = next((r for r in cat.CATALOG.get(f["id"], cat.FACTS)["explained_by"]
+                     if r in by_id and not by_id[r].get("explains_nothing")), None)
         if root:
             f["root_cause"] = root
             explains.setdefault(root, set()).add(f["id"])

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Log signatures of the cataloged faults, in every documented Postfix wording.
 
-Each signature is (fault ID, keywords, regex). The keywords are plain substrings: the scanner
+Each signature is (fault ID, keywords, regex), from the ID's catalog entry (fault_catalog.sig:
+a new log ID is its catalog entry, nothing here). The keywords are plain substrings: the scanner
 classifies the candidate lines (CANDIDATE_WORDS, below) and only runs the full regexes whose
 keywords a line holds, in this order. The first regex that matches wins,
 so more specific wordings come first. Named groups become evidence counters:
@@ -28,127 +29,10 @@ import re
 from . import dsn_parse
 from . import fault_catalog as cat
 
-_DEST = r"(?P<dest>[^\s\[\]]+\[(?P<ip>[^\]]+)\](?::\d+)?)"
-_CLIENT = r"(?<![^\s\[\]])(?P<client>[^\s\[\]]*\[(?P<ip>[^\s\[\]]+)\])"
-
-SIGNATURES = [
-    # --- disk / queue writes first: they explain everything else on a full disk
-    ("queue.write_error", ["queue file write error", "Insufficient system storage", "not enough free space in mail queue",
-                           "No space left on device"],
-     r"queue file write error|Insufficient system storage|not enough free space in mail queue|No space left on device"),
-    # --- maps
-    ("maps.unsupported_type", ["unsupported dictionary type", "support for '"],
-     r"unsupported dictionary type: (?P<domain>\S+)|Berkeley DB support for '(?P<file>[^']+)' is not available"),
-    ("maps.db_permission", ["open database"],
-     r"open database (?P<file>\S+?):? Permission denied"),
-    ("maps.missing_db", ["open database"],
-     r"open database (?P<file>\S+?):? No such file or directory"),
-    ("maps.stale_db", ["is older than source file"],
-     r"database (?P<file>\S+) is older than source file (?P<domain>\S+)"),
-    # --- SASL (server side: Cyrus/saslauthd, Dovecot; client side to a relayhost)
-    ("sasl.saslauthd_down", ["cannot connect to saslauthd server"],
-     r"cannot connect to saslauthd server(?:: (?P<where>.*))?"),
-    ("sasl.dovecot_socket", ["SASL: Connect to ", "Connection lost to authentication server"],
-     r"SASL: Connect to (?:Dovecot auth socket '(?P<file>[^']*)'|(?P<domain>\S+)) failed"
-     r"|" + _CLIENT + r": SASL [\w-]+ authentication failed: Connection lost to authentication server"),
-    ("sasl.auth_failed", ["authentication failed"],
-     _CLIENT + r"(?::\d+)?: SASL (?P<mech>[\w-]+) authentication failed:(?: [^,]*?)?(?:, sasl_username=(?P<user>\S*))?\s*$"
-     r"|SASL (?:\[CACHED\] )?authentication failed; (?:server|cannot authenticate to server) (?P<dest>\S+)"),
-    ("sasl.lost_after_auth", ["lost connection after AUTH"],
-     r"lost connection after AUTH from " + _CLIENT),
-    # --- TLS
-    ("tls.cert_unreadable", ["private key", "certificate and key", "certificate from file", "cannot load certificate"],
-     r"cannot get (?:\w+ )?private key from file \"?(?P<file>[^\"\s:]+)"
-     r"|cannot load (?:\w+ )?certificate and key data|cannot get (?:\w+ )?certificate from file \"?(?P<domain>[^\"\s:]+)"
-     r"|cannot load certificate"),
-    ("tls.untrusted_issuer", ["untrusted issuer", "unable to get local issuer certificate"],
-     r"certificate verification failed for (?P<dest>\S+?): untrusted issuer|unable to get local issuer certificate"),
-    ("tls.wrong_version", ["wrong version number", "unsupported protocol", "no protocols available",
-                           "version too low", "tlsv1 alert protocol version"],
-     r"wrong version number|unsupported protocol|no protocols available|version too low|tlsv1 alert protocol version"),
-    ("tls.delivery_handshake", ["Cannot start TLS", "SSL_connect error to", "TLS is required, but"],
-     r"Cannot start TLS: handshake failure|SSL_connect error to (?P<dest>\S+?):|TLS is required, but"),
-    # --- sizes and quotas (mailbox first: "error writing message: File too large" is a mailbox limit)
-    ("delivery.mailbox_full", ["ailbox full", "uota exceeded", "over quota", "dsn=5.2.2", "dsn=4.2.2", "5.2.2 ",
-                               "error writing message: File too large", "exceeds mailbox size limit"],
-     r"(?i:mailbox full|quota exceeded|over quota)|dsn=[45]\.2\.2|\b5\.2\.2 |error writing message: File too large"
-     r"|exceeds mailbox size limit"),
-    ("queue.size_limit", ["queue file size limit exceeded", "message file too big", "Message size exceeds fixed limit",
-                          "File too large", "exceeds file system imposed limit"],
-     r"queue file size limit exceeded|message file too big|Message size exceeds (?:fixed|file system imposed) limit"
-     r"|uid=\d+: File too large"),
-    # --- DNS and connections
-    ("dns.name_service_error", ["Name service error"],
-     r"Name service error for (?:name=)?(?P<domain>[^\s:]+)(?: type=(?P<where>\S+))?"),
-    ("ipv6.unreachable", ["Network is unreachable"],
-     r"connect to (?P<dest>[^\s\[\]]+\[(?P<ip>[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)\](?::\d+)?): Network is unreachable"),
-    ("dns.mx_connect_timeout", ["Connection timed out"],
-     r"connect to " + _DEST + r": Connection timed out"),
-    ("net.connection_refused", ["Connection refused"],
-     r"connect to " + _DEST + r": Connection refused"),
-    ("timeout.end_of_data", ["END-OF-MESSAGE", "end of data", "sending message body"],
-     r"timeout after END-OF-MESSAGE(?: \(\d+ bytes\))? from " + _CLIENT
-     + r"|timeout while receiving end of data|timed out while (?:sending end of data|sending message body)"),
-    ("config.loops_to_myself", ["loops back to myself"],
-     r"mail for (?P<domain>\S+) loops back to myself"),
-    # --- policy
-    ("relay.access_denied", ["Relay access denied"],
-     r"reject: RCPT from " + _CLIENT + r".*Relay access denied|Relay access denied"),
-    ("rbl.listed", ["blocked using "],
-     r"reject: \w+ from " + _CLIENT + r": .*?blocked using (?P<rbl>[^\s;,]+)|blocked using (?P<domain>[^\s;,)]+)"),
-    ("delivery.unknown_user", ["unknown user: ", "User unknown in ", "status=bounced (user unknown)"],
-     r"unknown user: \"(?P<rcpt>[^\"]*)\"|(?:RCPT from " + _CLIENT + r": .*?)?<(?P<user>[^<>]*)>: Recipient address rejected: "
-     r"User unknown in (?P<where>[\w ]+?) table"
-     r"|User unknown in (?:[\w ]+?) table"
-     # a delivery agent's own answer (pipe to dovecot-lda, lmtp): accepted mail, then no such user
-     r"|status=bounced \(user unknown\)"),
-    ("smtp.illegal_address", ["Illegal address syntax from"],
-     r"Illegal address syntax from " + _CLIENT + r" in (?P<where>\S+) command"),
-    # --- authentication of mail (milters / policy daemons)
-    ("auth.spf_permerror", ["SPF permanent error", "No valid SPF record", "SPF PermError", "spf=permerror",
-                            "Received-SPF: PermError", "Received-SPF: permerror"],
-     r"(?:(?:RCPT|MAIL|END-OF-MESSAGE) from " + _CLIENT + r": .*?)?"
-     r"(?:SPF permanent error|No valid SPF record|(?i:spf[=:] ?permerror|SPF PermError))"),
-    ("auth.dkim_fail", ["DKIM verification failed", "bad signature data", "dkim=fail"],
-     r"(?:(?:RCPT|MAIL|END-OF-MESSAGE) from " + _CLIENT + r": .*?)?(?:DKIM verification failed|bad signature data|dkim=fail)"),
-    # --- config and service
-    ("config.unused_parameter", ["unused parameter: "],
-     r"unused parameter: (?P<param>[^=\s]+)="),
-    ("service.hostname_invalid", ["parameter myhostname: bad parameter value", "is not a fully qualified name"],
-     r"parameter myhostname: bad parameter value|(?:My hostname|myhostname) \S+ is not a fully qualified name"),
-    # --- a table or its backend (LDAP, SQL, proxymap, a missing file) fails: mail is deferred
-    ("maps.lookup_failed", ["lookup error for ", "table lookup problem", "map lookup problem", "lookup failure", "is unavailable. ",
-                            "Temporary lookup failure", "Temporary lookup error", "Search error",
-                            "Can't contact LDAP server"],
-     r"(?<![\w:./-])(?P<file>[\w:./-]+?):? lookup error for (?!DNS query)"
-     r"|(?<!\w)(?P<param>\w+): (?P<domain>[\w:./-]+): table lookup problem"
-     r"|(?<!\w)(?P<where>\w+) map lookup problem|(?<!\w)\w+ lookup failure|Temporary lookup (?:failure|error)"
-     r"|dict_\w+_lookup: Search error|Can't contact LDAP server|(?<!\S)(?P<table>\w+:\S+) is unavailable\."),
-    # --- main.cf / master.cf / a table that Postfix rejects or ignores
-    ("config.invalid_setting", ["undefined parameter: ", "comment after other text is not allowed",
-                                "read-only parameter assignment", "invalid ", "syntax error after '}'", "missing '}'",
-                                "has been removed", "unknown DNS filter action", "non-null host address bits",
-                                "entry without value", "requires transport:destination", "unknown user name value",
-                                "duplicate entry", "non-postfix directory", "Server configuration error",
-                                "is larger than maximal_queue_lifetime", "unmatched request",
-                                "map requires O_RDONLY access mode", "unknown table: ", "cf: No such file"],
-     r"(?<!\S)(?P<file>\S*(?:main|master)\.cf): (?:undefined parameter|#comment after other text is not allowed"
-     r"|read-only parameter assignment|syntax error after '}'|missing '}')"
-     r"|undefined parameter: |fatal: invalid \w+ field|support for (?:parameter|restriction) \S+ has been removed"
-     r"|unknown DNS filter action|non-null host address bits|has FILTER entry without value"
-     r"|requires transport:destination|parameter (?P<param>\w+): unknown user name value"
-     r"|(?<!\S)(?P<domain>\S+): duplicate entry|in non-postfix directory|\d{3} 4\.3\.5 Server configuration error"
-     r"|is larger than maximal_queue_lifetime|unmatched request: |map requires O_RDONLY access mode"
-     r"|unknown table: |open \S*(?:main|master)\.cf: No such file"),
-    # --- a daemon crashed or an internal service does not answer
-    ("service.daemon_failure", ["killed by signal", "problem talking to service", "bad command startup",
-                                "terminated abnormally"],
-     r"process \S+ pid \d+ killed by signal (?P<where>\d+)|problem talking to service (?P<domain>\S+?):"
-     r"|bad command startup -- throttling|terminated abnormally"),
-    # Postfix < 3.6 in a chroot without etc/services (3.6+ has known_tcp_ports built in)
-    ("service.chroot_incomplete", ["unknown service: "],
-     r"fatal: unknown service: (?P<where>\S+)"),
-]
+# Every log ID's signature lives in its catalog entry (fault_catalog.sig): in rank order, then
+# catalog order, the first regex that matches wins.
+SIGNATURES = [(fid, s["words"], s["rx"]) for _rank, _pos, fid, s in sorted(
+    (e["signature"]["rank"], pos, fid, e["signature"]) for pos, (fid, e) in enumerate(cat.CATALOG.items()) if e["signature"])]
 
 COMPILED = [(fid, re.compile(rx)) for fid, _keys, rx in SIGNATURES]
 KEYWORDS = sorted({k for _fid, keys, _rx in SIGNATURES for k in keys}, key=len, reverse=True)
@@ -163,18 +47,7 @@ KEYWORDS = sorted({k for _fid, keys, _rx in SIGNATURES for k in keys}, key=len, 
 # words (57 words took twice the time of these 29 on the 1 GiB benchmark log).
 FAULT_WORDS = (b"warning:", b"error:", b"fatal:", b"reject:", b"panic:")
 FAULTISH_WORDS = FAULT_WORDS + (b"status=deferred", b"status=bounced", b"status=expired")
-INFO_KEYWORDS = (
-    "Network is unreachable", "Connection timed out", "Connection refused",  # smtp: connect to ...: %m
-    "untrusted issuer", "unable to get local issuer certificate", "SSL_connect error to", "Cannot start TLS",
-    "TLS is required, but",
-    "lost connection after AUTH", "END-OF-MESSAGE",  # smtpd's session end (msg_info)
-    "queue file size limit exceeded",
-    "authentication failed",  # smtp to a relayhost: "QID: SASL authentication failed; server ... said"
-    "User unknown in ",  # address verification: "status=undeliverable-but-not-cached (User unknown in ...)"
-    # policy daemons and milters (routed by program)
-    "SPF permanent error", "No valid SPF record", "SPF PermError", "spf=permerror", "Received-SPF: PermError",
-    "Received-SPF: permerror", "DKIM verification failed", "bad signature data", "dkim=fail",
-)
+INFO_KEYWORDS = tuple(k for _fid, e in cat.CATALOG.items() if e["signature"] for k in e["signature"]["info"])
 NEIGHBOUR_KEYWORDS = (
     # the neighbours' own faults (log_neighbours: dovecot's "Error:", clamav-milter's and postgrey's
     # upper case, opendkim's and the others' own wording): without these no line of theirs is read

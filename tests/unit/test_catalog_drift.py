@@ -38,11 +38,13 @@ def test_every_id_has_a_detector():
 
 
 def test_the_lab_injects_exactly_the_catalog():
-    spec = yaml.safe_load((LAB / "meta" / "argument_specs.yml").read_text())
-    choices = spec["argument_specs"]["main"]["options"]["lab_faults_inject"]["choices"]
-    assert choices == list(cat.CATALOG), "lab_faults choices differ from the catalog (order included)"
-    tasks = {p.stem for p in (LAB / "tasks").glob("*.yml")}
-    assert set(choices) <= tasks, set(choices) - tasks
+    """Each ID is injected by its task file or by its log lines (one entry), never both, and
+    nothing else is (lab_faults' main.yml picks the way by the same rule)."""
+    tasks = {p.stem for p in (LAB / "tasks").glob("*.*.yml")}
+    assert set(cat.CATALOG) - tasks - set(LAB_LINES) == set(), "catalog IDs the lab cannot inject"
+    assert (tasks | set(LAB_LINES)) - set(cat.CATALOG) == set(), "lab injections of IDs the catalog does not know"
+    for fid in tasks & set(LAB_LINES):  # a task file that writes its lines itself, among other steps
+        assert "log_line.yml" in (LAB / "tasks" / ("%s.yml" % fid)).read_text(), fid
 
 
 def test_every_catalog_fact_is_known_and_well_formed():
@@ -132,3 +134,73 @@ def test_the_lab_has_example_data_for_every_fix_an_operator_opts_into():
         schema = cat.CATALOG[fid]["opt_in"] or {}
         assert set(data) <= set(schema), fid
         assert {k for k, (_t, required, _m) in schema.items() if required} <= set(data), fid
+
+
+FIX_KEY_USE = re.compile(r"postfix_remediate_finding\.fix\.(\w+)")
+# every finding's fix has these (fault_catalog.make_finding)
+FIX_ALWAYS = {"steps", "can_fix"}
+
+
+def _fix_keys_made():
+    """ID -> the keys diagnose_rules and the diagnose module put in that ID's finding["fix"], read
+    from their source: fix=dict(k=...) or {...} literals, and a helper's `fix["k"] = ` lines."""
+    import ast
+    keys = {}
+    for rel in ("module_utils/diagnose_rules.py", "library/postfix_diagnose.py"):
+        tree = ast.parse((ROOT / rel).read_text())
+        helpers = {}
+        for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            helpers[fn.name] = {t.slice.value for n in ast.walk(fn) if isinstance(n, ast.Assign)
+                                for t in n.targets if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)
+                                and t.value.id == "fix" and isinstance(t.slice, ast.Constant)}
+        def ids_named(scope):  # variable -> the catalog IDs assigned to it in this scope
+            named = {}
+            for n in ast.walk(scope):
+                if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                    named.setdefault(n.targets[0].id, set()).update(
+                        c.value for c in ast.walk(n.value) if isinstance(c, ast.Constant) and c.value in cat.CATALOG)
+            return named
+        module_ids = ids_named(ast.Module(body=[n for n in tree.body if isinstance(n, ast.Assign)], type_ignores=[]))
+        calls = []
+        for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            named = dict(module_ids, **ids_named(fn))
+            calls += [(c, named) for c in ast.walk(fn) if isinstance(c, ast.Call)]
+        for call, named in calls:
+            name = getattr(call.func, "id", getattr(call.func, "attr", None))
+            if name != "make_finding" or not call.args:
+                continue
+            first = call.args[0]
+            fids = {first.value} if isinstance(first, ast.Constant) else named.get(getattr(first, "id", None), set())
+            made = set()
+            for fid in fids:
+                keys.setdefault(fid, set())
+            for kw in call.keywords:
+                if kw.arg != "fix":
+                    continue
+                for node in ast.walk(kw.value):
+                    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "dict":
+                        made |= {k.arg for k in node.keywords if k.arg}
+                    elif isinstance(node, ast.Dict) and node is kw.value:
+                        made |= {k.value for k in node.keys if isinstance(k, ast.Constant)}
+                    elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in helpers:
+                        made |= helpers[node.func.id]
+            for fid in fids:
+                keys[fid] |= made
+    return keys
+
+
+def test_every_fix_reads_only_keys_its_finding_carries():
+    """A fix file reading finding.fix.KEY that the diagnosis never sets for that ID would act on
+    nothing (or fail at 3 a.m.): each key it reads without a default is one the rules put there."""
+    made = _fix_keys_made()
+    missing = {}
+    for p in FIX_DIR.glob("*.yml"):
+        text = p.read_text()
+        for key in set(FIX_KEY_USE.findall(text)) - FIX_ALWAYS - made.get(p.stem, set()):
+            # read with a default: optional by design ("| default(...)" right after the key)
+            if not re.search(r"postfix_remediate_finding\.fix\.%s\s*\|\s*default\(" % key, text):
+                missing.setdefault(p.stem, set()).add(key)
+    assert missing == {}, missing
+    # and the reader of the source is not blind: known keys are seen
+    assert {"remove_nameservers", "keep_nameservers", "restart"} <= made["dns.resolver_dead"]
+    assert made["relay.open_relay"] >= {"params", "mynetworks_remove"}

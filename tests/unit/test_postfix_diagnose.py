@@ -469,7 +469,7 @@ def test_a_change_window_past_its_deadline_is_a_finding_and_soft_bounce_is_repor
     assert found["config.change_window_expired"]["evidence"]["replaced"] == {"soft_bounce": None}
     # reported again, fixed by closing the window (one fix, not two)
     assert found["config.soft_bounce_on"]["fix"]["can_fix"] is False
-    assert found["config.soft_bounce_on"]["explained_by"] == "config.change_window_expired"
+    assert found["config.soft_bounce_on"]["root_cause"] == "config.change_window_expired"
     # a marker from before deadlines: damaged (it says nothing to restore), a finding
     marker.write_text(_json.dumps(dict(opened_at="2020-01-01T00:00:00Z")))
     assert "config.change_window_expired" in ids(diagnose(postfix_instance, env))

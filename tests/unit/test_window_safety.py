@@ -213,7 +213,7 @@ def test_a_failed_close_keeps_the_window_reports_it_and_a_retry_closes_it(postfi
         found = diagnose(conf, base, tmp_path)
         f = found["config.change_window_expired"]
         assert "could not be closed (2 attempt(s)" in f["summary"] and f["evidence"]["close_failed"]["attempts"] == 2
-        assert f["fix"]["can_fix"] and found["config.soft_bounce_on"]["explained_by"] == "config.change_window_expired"
+        assert f["fix"]["can_fix"] and found["config.soft_bounce_on"]["root_cause"] == "config.change_window_expired"
     finally:
         chattr("-i", conf / "main.cf")
     r = helper(base, "close", "--config-dir", str(conf))
@@ -349,7 +349,7 @@ def test_a_damaged_marker_is_a_finding_and_hides_nothing(postfix_dir, state, tmp
     f = found["config.change_window_expired"]
     assert f["evidence"]["damaged"] and "damaged" in f["summary"] and f["fix"]["can_fix"] is False, f
     for fid in ("config.soft_bounce_on", "config.debug_left_on"):
-        assert found[fid]["fix"]["can_fix"] and "explained_by" not in found[fid], found[fid]
+        assert found[fid]["fix"]["can_fix"] and "root_cause" not in found[fid], found[fid]
     # the diagnosis and the helper judge markers by the same rule
     try:
         parsed = json.loads(DAMAGED[name])
@@ -367,7 +367,7 @@ def test_a_marker_that_is_a_symlink_is_a_finding(postfix_dir, state, tmp_path):
     set_cf(conf, "soft_bounce=yes")
     found = diagnose(conf, base, tmp_path)
     assert "symlink" in found["config.change_window_expired"]["evidence"]["damaged"]
-    assert "explained_by" not in found["config.soft_bounce_on"]
+    assert "root_cause" not in found["config.soft_bounce_on"]
 
 
 def test_the_diagnosis_and_the_helper_accept_the_same_valid_window(postfix_dir, state, tmp_path):
@@ -449,7 +449,7 @@ def test_a_stored_value_with_a_control_character_never_reaches_main_cf(postfix_d
     # the diagnosis: not a window it can close; debug is its own finding
     found = diagnose(conf, base, tmp_path)
     assert "control character" in found["config.change_window_expired"]["evidence"]["damaged"]
-    assert found["config.debug_left_on"]["fix"]["can_fix"] and "explained_by" not in found["config.debug_left_on"]
+    assert found["config.debug_left_on"]["fix"]["can_fix"] and "root_cause" not in found["config.debug_left_on"]
 
 
 def test_open_refuses_what_it_could_not_put_back(postfix_dir, state, tmp_path):
