@@ -67,6 +67,9 @@ def render(cat):
             facts.append("Sporadic: a finding only from `log_min_count` lines in the window (default 5)")
         if e["live_check"]:
             facts.append("Live check: `%s` (when it passes, log lines are history)" % e["live_check"])
+        if e["settings"]:
+            facts.append("Shows this host's %s (what the fault does depends on them)" % ", ".join(
+                "`%s`" % k for k in e["settings"]))
         if e["explained_by"]:
             facts.append("Symptom of: %s" % ", ".join("`%s`" % r for r in e["explained_by"]))
         if e["outside"]:

@@ -41,8 +41,17 @@ description:
     DKIM failing, our rate too high for a provider) names its catalog ID and fix, and the finding
     groups bounces by destination domain and reason.
   - Correlates where the seeds show it (a dead resolver explains MX timeouts and name-service errors).
-  - Never changes Postfix, its configuration or the queue. The only file it writes is its own scan
-    state (I(state_file), mode 0600), and not in check mode. C(changed) is always false.
+  - Never changes Postfix, its configuration or the queue. The only files it writes are its own scan
+    state (I(state_file), mode 0600) and, with I(metrics_dir), its metrics file for node_exporter, and
+    neither in check mode. C(changed) is always false.
+  - B(metrics) with I(metrics_dir) writes C(postfix_remedy_diagnose.prom) there (Prometheus text format,
+    mode 0644, through a temporary file renamed into place) for node_exporter's textfile collector: each
+    current finding with its severity, class, first-seen and last-seen times, log counts per ID, inbound
+    statistics and the unclassified share, queue sizes and the oldest message's arrival per queue, when the
+    diagnosis ran, how long it took and its result. The names are listed in the role README and
+    C(module_utils/remedy_metrics.py). A directory that is missing (node_exporter not installed) or
+    not writable, a full disk, or a file there that is not ours is a warning, and the findings are
+    returned as always.
 version_added: "1.0.0"
 author: postfix-remedy maintainers (@postfix-remedy)
 options:
@@ -195,6 +204,17 @@ options:
   fqdn:
     description: This host's fully-qualified name, used in the suggested myhostname fix.
     type: str
+  metrics_dir:
+    description:
+      - node_exporter's textfile collector directory (Debian's C(prometheus-node-exporter) reads
+        C(/var/lib/prometheus/node-exporter)). When given, the diagnosis writes its metrics there as
+        C(postfix_remedy_diagnose.prom) (another instance than C(/etc/postfix) has its directory in the
+        file name). Not given (the default): no metrics.
+      - The directory is never created. Missing, not a directory, not writable or full, or a file at
+        that name that is not ours (a symlink, other content): a warning, and nothing is written there.
+      - The first-seen time of a finding still present is read back from the previous file.
+    type: path
+    version_added: "1.1.0"
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -352,6 +372,10 @@ queue:
       description: "Lines of postqueue output that could not be read."
       type: int
       returned: always
+    oldest:
+      description: "Per queue, the arrival time (epoch) of its oldest message."
+      type: dict
+      returned: always
 log:
   description: Files scanned (mode full/incremental/cached, bytes read), line and status counts,
     fault-looking lines and the share left unclassified with their most common shapes, and
@@ -396,6 +420,14 @@ log:
     bytes:
       description: "Bytes read."
       type: int
+      returned: always
+    ids:
+      description: "Per fault ID, its lines in the window (a finding needs log_min_count of a sporadic ID)."
+      type: dict
+      returned: when read
+    scan_seconds:
+      description: "How long the log scan took."
+      type: float
       returned: always
     skipped_old:
       description: "Lines older than the window."
@@ -623,6 +655,24 @@ check_mode:
   description: Whether the diagnosis ran in check mode (the report says it was a dry run).
   returned: always
   type: bool
+metrics:
+  description: The metrics file (I(metrics_dir)), whether it was written, and why not.
+  returned: when metrics_dir is given
+  type: dict
+  contains:
+    path:
+      description: "The file."
+      type: str
+      returned: always
+    written:
+      description: "Whether it was written (never in check mode)."
+      type: bool
+      returned: always
+    warnings:
+      description: "What went wrong (also module warnings): directory missing, not writable, disk full, odd label values."
+      type: list
+      elements: str
+      returned: always
 summary:
   description: One line for the play's summary, the same words as the report's.
   returned: always
@@ -639,7 +689,7 @@ import time
 
 try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils path
     from ansible.module_utils import diagnose_rules as rules
-    from ansible.module_utils import dns_probe, dsn_parse, journal_scan, log_families, log_scan, safe_io
+    from ansible.module_utils import dns_probe, dsn_parse, journal_scan, log_families, log_scan, prom_textfile, remedy_metrics, safe_io
     from ansible.module_utils import host_probes as hp
     from ansible.module_utils import postfix_conf as pc
     from ansible.module_utils import postfix_queue_lib as ql
@@ -648,7 +698,16 @@ try:  # from this repository: ansible.cfg puts module_utils/ on the module_utils
     from ansible.module_utils.secret_params import hide, secret_values
 except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import diagnose_rules as rules
-    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import dns_probe, dsn_parse, journal_scan, log_families, log_scan, safe_io
+    from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import (
+        dns_probe,
+        dsn_parse,
+        journal_scan,
+        log_families,
+        log_scan,
+        prom_textfile,
+        remedy_metrics,
+        safe_io,
+    )
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import host_probes as hp
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_conf as pc
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils import postfix_queue_lib as ql
@@ -950,7 +1009,7 @@ class Diagnosis:
                     unclassified_share=round(agg["unclassified"] / agg["faultish"], 4) if agg["faultish"] else 0.0,
                     unclassified_top=[dict(count=r["count"], sample=r["sample"]) for r in shapes],
                     skipped_old=agg["skipped_old"], window_seconds=window, source=source, source_reason=why,
-                    journal=journal_info, read=True)
+                    journal=journal_info, read=True, ids={fid: rec["count"] for fid, rec in sorted(agg["ids"].items())})
         unread = [f for f in infos if "mode" not in f]  # could not be opened (a damaged .gz was read up to the damage)
         for f in unread:
             self.errors.append("log file %s not read: %s" % (f["path"], f["error"]))
@@ -1119,7 +1178,9 @@ class Diagnosis:
                                              evidence=dict(smtp_tls_CAfile=self._untrusted_ca),
                                              fix=dict(params={"smtp_tls_CAfile": _system_ca_bundle()})))
         if "log" in checks:
+            started = time.monotonic()
             info, agg = self.gather_log()
+            info["scan_seconds"] = round(time.monotonic() - started, 3)
             self.result["log"] = info
             live = set(checks) & {"config", "probes"}
             if "probes" in checks and all(x.get("ok") for x in self.result["probes"].get("sasl", [])):
@@ -1130,6 +1191,10 @@ class Diagnosis:
             records, sources = self.gather_bounces(queue)
             self.result["bounces"] = records
             findings += rules.bounce_findings(records, sources)
+        for f in findings:  # the settings that decide what the fault does on this host (the catalog's)
+            wanted = CATALOG.get(f["id"], {}).get("settings")
+            if wanted:
+                f["evidence"]["settings"] = {k: self.params.get(k) for k in wanted}
         findings = rules.correlate(findings)
         self.result["findings"] = findings
         self.result["ids"] = sorted({f["id"] for f in findings})
@@ -1228,6 +1293,7 @@ def main():
             bounce_files=dict(type="list", elements="path"),
             bounce_from_queue=dict(type="int", default=10),
             fqdn=dict(type="str"),
+            metrics_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -1267,7 +1333,28 @@ def main():
             safe_io.check_own(p["state_file"], "scan state", log_scan.STATE_IS_OURS)
         except safe_io.InputError as exc:
             module.fail_json(msg="state_file: %s" % exc)
-    module.exit_json(**Diagnosis(module).run())
+    started = time.monotonic()
+    result = Diagnosis(module).run()
+    if p["metrics_dir"]:
+        result["metrics"] = write_metrics(module, result, time.monotonic() - started)
+    module.exit_json(**result)
+
+
+def write_metrics(module, result, duration):
+    """postfix_remedy_diagnose.prom for node_exporter (module_utils/remedy_metrics.py says what is in
+    it). Whatever goes wrong is a warning: the findings are the result, the metrics a copy of it."""
+    p = module.params
+    config_dir = os.path.normpath(p["config_dir"]) if p["config_dir"] else "/etc/postfix"
+    path = prom_textfile.file_path(p["metrics_dir"], "postfix_remedy_diagnose", p["config_dir"])
+    samples = remedy_metrics.diagnosis_samples(result, config_dir, prom_textfile.read_own(path), time.time(), duration)
+    data, warnings = prom_textfile.render(samples, "postfix_diagnose")
+    problem = None if module.check_mode else prom_textfile.write(path, data)  # check mode writes nothing on the host
+    if problem:
+        warnings.append(problem)
+    written = not module.check_mode and problem is None
+    for w in warnings:
+        module.warn(w)
+    return dict(path=path, written=written, warnings=warnings)
 
 
 if __name__ == "__main__":

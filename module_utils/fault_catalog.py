@@ -64,6 +64,9 @@ FACTS = dict(
     opt_in=None,
     # signature: how the scanner knows this ID's log lines (sig(), below); None: not a log ID.
     signature=None,
+    # settings: main.cf parameters whose values on this host the finding shows (evidence.settings):
+    # what the fault does here depends on them (milter_default_action for an unreachable milter).
+    settings=(),
 )
 
 # Pieces of signature regexes: a destination host[addr]:port, a client name[addr] (it starts only

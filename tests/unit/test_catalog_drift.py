@@ -54,6 +54,7 @@ def test_every_catalog_fact_is_known_and_well_formed():
         assert e["phase"] in ("config", "queue"), fid
         assert all(r in cat.CATALOG and r != fid for r in e["explained_by"]), fid
         assert e["live_check"] in (None, "probes", "config", "no_sasl"), fid
+        assert isinstance(e["settings"], tuple) and all(re.fullmatch(r"[a-z0-9_]+", k) for k in e["settings"]), fid
         if e["log"] is not None:
             assert set(e["log"]) == {"programs", "inbound", "means"} and e["log"]["inbound"] in ("fault", "internal")
         if e["inbound_finding"] is not None:
