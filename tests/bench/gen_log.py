@@ -14,8 +14,20 @@ import random
 import sys
 from pathlib import Path
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from fixtures.log_lines import CASES  # noqa: E402
+
+LAB_VARS = Path(__file__).resolve().parents[2] / "roles" / "lab_faults" / "vars" / "main.yml"
+
+
+def fault_lines():
+    """(daemon, message) of every cataloged wording: the unit tests' cases and the lab's lines of
+    each log ID (so an ID added to the catalog is in the benchmark's log too)."""
+    lab = yaml.safe_load(LAB_VARS.read_text())["lab_faults_log_lines"]
+    return [(d, m) for _fid, _label, d, m in CASES] + [(ln["daemon"], ln["message"]) for lines in lab.values()
+                                                        for ln in lines]
 
 HOST = "mx1"
 DOMAINS = ["example.com", "example.net", "example.org", "corp.example", "partner.example", "shop.example"]
@@ -55,7 +67,7 @@ def _message(rng, n):
 def block(seed=1, messages=20000, fault_share=0.03):
     """One block of line bodies ('postfix/DAEMON[PID]: text\\n'), faults mixed in at fault_share."""
     rng = random.Random(seed)
-    faults = [(d, m) for _fid, _label, d, m in CASES]
+    faults = fault_lines()
     bodies = []
     for n in range(messages):
         for daemon, text in _message(rng, n):

@@ -5,6 +5,7 @@ rewrites its section of tests/bench/RESULTS.md. Not part of `make test`: no thre
 
   python -m tests.bench.run_all                       # log 1 GiB, journal 1M, queue 1k/10k/100k, fleet 1/10/50
   python -m tests.bench.run_all --only log --log-mb 256
+  python -m tests.bench.run_all --only patterns           # the classifier with more and more signatures
   python -m tests.bench.run_all --only journal --journal-n 1000000
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ from .common import ROOT
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="log,journal,queue,fleet", help="comma list of: log, journal, queue, fleet")
+    ap.add_argument("--only", default="log,patterns,journal,queue,fleet",
+                    help="comma list of: log, patterns, journal, queue, fleet")
     ap.add_argument("--journal-n", type=int, default=int(os.environ.get("JOURNAL_N", 1_000_000)))
     ap.add_argument("--log-mb", type=int, default=int(os.environ.get("LOG_MB", 1024)))
     ap.add_argument("--queue-n", default=os.environ.get("QUEUE_N", "1000,10000,100000"))
@@ -30,6 +32,9 @@ def main(argv=None):
     if "log" in only:
         from . import bench_log
         bench_log.main(args.log_mb)
+    if "patterns" in only:
+        from . import bench_patterns
+        bench_patterns.main()
     if "journal" in only:
         from . import bench_journal
         bench_journal.main(args.journal_n)
