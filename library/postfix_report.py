@@ -26,7 +26,11 @@ version_added: "1.0.0"
 author: postfix-remedy maintainers (@postfix-remedy)
 options:
   directory:
-    description: The reports directory (created, mode 0700, when missing).
+    description:
+      - The reports directory (created, mode 0700, when missing).
+      - A report's name that holds something not written by this module (a symlink, a directory, a
+        hard link, or a file of another format: not JSON for C(HOST.json) and C(fleet.json), not XML
+        for C(junit.xml)) is refused with a message naming it, and left unchanged.
     type: path
     required: true
   hosts:
@@ -321,10 +325,18 @@ except ImportError:  # from the installed collection postfix_remedy.toolkit
     from ansible_collections.postfix_remedy.toolkit.plugins.module_utils.report_render import HAS_JINJA2, JINJA2_ERROR, render
 
 
-def _write(path, text):
-    """Atomic write, 0600 from the first byte: reports carry host details. A fresh temporary
-    name (never a predictable one a symlink could sit on)."""
-    safe_io.atomic_write(path, text.encode("utf-8", "surrogateescape"), mode=0o600, uid=os.getuid(), gid=os.getgid())
+_JSON = safe_io.json_object()
+
+
+def _xml(data):
+    return data.lstrip().startswith(b"<?xml") or data.lstrip().startswith(b"<testsuites")
+
+
+def _write(path, text, is_ours=None):
+    """Our own report file (safe_io.write_own): 0600 from the first byte (reports carry host
+    details), a fresh temporary name, renamed into place; an existing path that is a symlink, a
+    directory, a hard link or a file of another format (is_ours) is refused and left as it is."""
+    safe_io.write_own(os.path.abspath(path), text.encode("utf-8", "surrogateescape"), "report file", is_ours, mode=0o600)
 
 
 def _name_max(directory):
@@ -404,8 +416,8 @@ def main():
             report, suffix = reports[host]
             path = os.path.join(p["directory"], host + suffix)
             try:
-                _write(path, json.dumps(report, indent=4, sort_keys=False) + "\n")
-            except OSError as exc:
+                _write(path, json.dumps(report, indent=4, sort_keys=False) + "\n", _JSON)
+            except (OSError, safe_io.InputError) as exc:
                 module.fail_json(msg="cannot write %s: %s" % (path, safe_io.oserror_text(exc)))
             files.append(path)
     if not p["render"]:
@@ -415,18 +427,18 @@ def main():
     if not module.check_mode:
         try:
             path = os.path.join(p["directory"], "fleet.json")
-            _write(path, json.dumps(model, indent=1, sort_keys=False) + "\n")
+            _write(path, json.dumps(model, indent=1, sort_keys=False) + "\n", _JSON)
             files.append(path)
             if p["junit"]:
                 path = os.path.join(p["directory"], "junit.xml")
-                _write(path, to_xml(model, p["fail_severities"]))
+                _write(path, to_xml(model, p["fail_severities"]), _xml)
                 files.append(path)
             for key, name in (("html_template", "index.html"), ("markdown_template", "summary.md")):
                 if p[key]:
                     path = os.path.join(p["directory"], name)
                     _write(path, render(p[key], model, html=name.endswith(".html")))
                     files.append(path)
-        except OSError as exc:
+        except (OSError, safe_io.InputError) as exc:
             module.fail_json(msg="cannot write the report into %s: %s" % (p["directory"], safe_io.oserror_text(exc)))
         except Exception as exc:  # a template error must say which template, not just fail
             module.fail_json(msg="cannot render the report: %s: %s" % (type(exc).__name__, exc))

@@ -40,7 +40,7 @@ SIDE_SUFFIXES = (".remediation.json", ".change_window.json")
 RESERVED_HOSTS = tuple(f[:-len(".json")] for f in OUTPUT_FILES if f.endswith(".json"))
 RESERVED_ENDINGS = tuple(s[:-len(".json")] for s in SIDE_SUFFIXES)
 NAME_MAX = 255  # bytes of one file name (Linux, macOS): the longest suffix must fit after the host
-TEMP_EXTRA = 10  # safe_io.atomic_write writes "." + name + ".XXXXXXXX" first
+TEMP_EXTRA = 18  # safe_io.write_own writes "." + name + ".<12 hex>.tmp" first
 HEAT_LEVELS = 6
 # A host's report (<host>.json): these keys of its postfix_diagnose result, in this order, each
 # with what a check that did not run leaves (the result has no key for it).

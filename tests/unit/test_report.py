@@ -285,3 +285,30 @@ def test_remediation_records_of_a_batch_take_their_own_suffix(tmp_path):
     bad = run_module("postfix_report", dict(directory=str(tmp_path / "s"), host_reports=records,
                                             host_report_suffix="/../x.json", render=False))
     assert bad.get("failed") and "host_report_suffix" in bad["msg"] and not (tmp_path / "s").exists()
+
+
+def test_report_files_that_are_not_ours_are_refused_and_left_alone(tmp_path):
+    """The reports directory is the operator's choice, so what sits at a report's name may not be
+    ours: a symlink (to anything), a directory or a file of another format is refused, named in
+    the message, and left byte-identical; our own earlier report is replaced."""
+    from conftest import run_module
+
+    d = tmp_path / "r"
+    d.mkdir()
+    target = tmp_path / "precious.conf"
+    target.write_bytes(b"keep me\n")
+    (d / "mx-a.json").symlink_to(target)
+    (d / "mx-b.json").write_bytes(b"not json at all\n")
+    (d / "mx-c.json").mkdir()
+    for host in ("mx-a", "mx-b", "mx-c"):
+        res = run_module("postfix_report", dict(directory=str(d), host_reports={host: {"host": host}}, render=False))
+        assert res.get("failed") and "%s.json" % host in res["msg"] and "refused" in res["msg"], res
+    assert target.read_bytes() == b"keep me\n" and (d / "mx-a.json").is_symlink()
+    assert (d / "mx-b.json").read_bytes() == b"not json at all\n" and (d / "mx-c.json").is_dir()
+    ok = run_module("postfix_report", dict(directory=str(d), host_reports={"mx-d": {"host": "mx-d", "n": 1}}, render=False))
+    again = run_module("postfix_report", dict(directory=str(d), host_reports={"mx-d": {"host": "mx-d", "n": 2}}, render=False))
+    assert not ok.get("failed") and not again.get("failed") and json.loads((d / "mx-d.json").read_text())["n"] == 2
+    # the fleet's junit.xml: a foreign file at its name is refused too
+    (d / "junit.xml").write_bytes(b"#!/bin/sh\n")
+    bad = run_module("postfix_report", dict(directory=str(d), hosts=["mx-d"], junit=True))
+    assert bad.get("failed") and "junit.xml" in bad["msg"] and (d / "junit.xml").read_bytes() == b"#!/bin/sh\n"
