@@ -29,8 +29,8 @@ options:
     description:
       - The reports directory (created, mode 0700, when missing).
       - A report's name that holds something not written by this module (a symlink, a directory, a
-        hard link, or a file of another format: not JSON for C(HOST.json) and C(fleet.json), not XML
-        for C(junit.xml)) is refused with a message naming it, and left unchanged.
+        hard link, or a file of another format, such as one that is not JSON for C(HOST.json) and
+        C(fleet.json) or not XML for C(junit.xml)) is refused with a message naming it, and left unchanged.
     type: path
     required: true
   hosts:
