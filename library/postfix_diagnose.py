@@ -45,7 +45,7 @@ description:
     state (I(state_file), mode 0600) and, with I(metrics_dir), its metrics file for node_exporter, and
     neither in check mode. C(changed) is always false.
   - B(metrics) with I(metrics_dir) writes C(postfix_remedy_diagnose.prom) there (Prometheus text format,
-    mode 0644, through a temporary file renamed into place) for node_exporter's textfile collector: each
+    mode 0644, through a temporary file renamed into place) for node_exporter's textfile collector; each
     current finding with its severity, class, first-seen and last-seen times, log counts per ID, inbound
     statistics and the unclassified share, queue sizes and the oldest message's arrival per queue, when the
     diagnosis ran, how long it took and its result. The names are listed in the role README and
@@ -209,9 +209,9 @@ options:
       - node_exporter's textfile collector directory (Debian's C(prometheus-node-exporter) reads
         C(/var/lib/prometheus/node-exporter)). When given, the diagnosis writes its metrics there as
         C(postfix_remedy_diagnose.prom) (another instance than C(/etc/postfix) has its directory in the
-        file name). Not given (the default): no metrics.
+        file name). Not given (the default), no metrics.
       - The directory is never created. Missing, not a directory, not writable or full, or a file at
-        that name that is not ours (a symlink, other content): a warning, and nothing is written there.
+        that name that is not ours (a symlink, other content) is a warning, and nothing is written there.
       - The first-seen time of a finding still present is read back from the previous file.
     type: path
     version_added: "1.1.0"
@@ -661,7 +661,7 @@ metrics:
   type: dict
   contains:
     path:
-      description: "The file."
+      description: "The file (null when the metrics could not be computed)."
       type: str
       returned: always
     written:
@@ -1336,7 +1336,11 @@ def main():
     started = time.monotonic()
     result = Diagnosis(module).run()
     if p["metrics_dir"]:
-        result["metrics"] = write_metrics(module, result, time.monotonic() - started)
+        try:
+            result["metrics"] = write_metrics(module, result, time.monotonic() - started)
+        except (KeyError, TypeError, ValueError) as exc:  # a bug in the metrics must not cost the findings
+            module.warn("metrics not written: %s: %s" % (type(exc).__name__, exc))
+            result["metrics"] = dict(path=None, written=False, warnings=["%s: %s" % (type(exc).__name__, exc)])
     module.exit_json(**result)
 
 

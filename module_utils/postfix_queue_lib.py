@@ -327,11 +327,15 @@ class Summary:
         self.senders, self.reasons = {}, {}
         self.total = self.mailer_daemon = self.active = 0
         self.bounce_ids, self.keep = [], keep_bounce_ids
+        self.oldest = {}  # queue -> arrival_time of its oldest message (the metrics' queue age)
 
     def add(self, msg):
         q = msg.get("queue_name")
         self.counts[q] = self.counts.get(q, 0) + 1
         self.total += 1
+        t = msg.get("arrival_time")
+        if isinstance(t, (int, float)) and not isinstance(t, bool) and (q not in self.oldest or t < self.oldest[q]):
+            self.oldest[q] = t
         if q == "hold":
             return  # held mail is contained: it counts in the totals, not in floods or qshape
         self.active += 1
@@ -356,4 +360,5 @@ class Summary:
         return dict(counts=self.counts, total=self.total, not_held=self.active, mailer_daemon=self.mailer_daemon,
                     top_senders=[dict(sender=s, count=n) for s, n in rank(self.senders)],
                     top_reasons=[dict(reason=r, count=n) for r, n in rank(self.reasons)],
-                    qshape=self.qshape.table(top=20), bounce_ids=self.bounce_ids)
+                    qshape=self.qshape.table(top=20), bounce_ids=self.bounce_ids,
+                    oldest={q: t for q, t in sorted(self.oldest.items()) if q in QUEUES})

@@ -316,9 +316,24 @@ def test_postfix_diagnose_fuzz(fuzz_root):
              "change_window_marker": st.sampled_from([str(root / "state" / "cw.json"), str(root / "fifo")]),
              "checks": st.lists(st.sampled_from(["log", "config", "queue", "bounce"]), max_size=3),
              "log_window": st.sampled_from(["7d", "1h", "0", "forever", "", "99999999w"]),
-             "resolv_conf": st.sampled_from([str(root / "fifo"), "/nonexistent", "/dev/null"])}
+             "resolv_conf": st.sampled_from([str(root / "fifo"), "/nonexistent", "/dev/null"]),
+             "metrics_dir": st.sampled_from([str(root / "metrics"), str(root / "fifo"), str(root / "nosuch"),
+                                             str(root / "link"), str(root / "etc" / "main.cf"), "rel"])}
+    (root / "metrics").mkdir(exist_ok=True)
     fuzz("postfix_diagnose", hints, {"config_dir": str(conf), "dns_records": False, "probe_outbound": False},
-         root, reset, outputs=lambda a: ("state",), adjust=lambda a: no_probes(a, root))
+         root, reset, outputs=lambda a: ("state", "metrics"), adjust=lambda a: no_probes(a, root))
+
+
+def test_postfix_metrics_fuzz(fuzz_root):
+    conf, root, reset = fuzz_root
+    (root / "metrics").mkdir(exist_ok=True)
+    ids = st.lists(st.one_of(texts, st.sampled_from(["relay.open_relay", "config.soft_bounce_on"])), max_size=3)
+    hints = {"directory": st.sampled_from([str(root / "metrics"), str(root / "fifo"), str(root / "nosuch"),
+                                           str(root / "link"), str(root / "etc" / "main.cf"), "rel"]),
+             "config_dir": st.sampled_from([str(conf), "/etc/postfix", "rel"]),
+             "record": st.fixed_dictionaries({}, optional={"selected": ids, "still_present": ids, "rolled_back": scalars,
+                                                           "queue_failure": scalars})}
+    fuzz("postfix_metrics", hints, {}, root, reset, outputs=lambda a: ("metrics",))
 
 
 @needs_root

@@ -4,6 +4,7 @@
 # postfix_change_window role as /usr/local/sbin/postfix-remedy-window; standard library only.
 #
 #   postfix-remedy-window open --seconds N [--max-seconds M] [--reason R] [--debug-peer P] [--config-dir D]
+#                              [--metrics-dir M]
 #                                             write the marker (the values the window will replace),
 #                                             then arm the dead-man switch; an open window is kept
 #   postfix-remedy-window arm [--config-dir D]  start the dead-man switch of the open window
@@ -20,6 +21,10 @@
 # the marker (with its attempts and last error), fails, and is tried again by the switch every
 # RETRY seconds. A close with no marker, or for another window, is a no-op. A marker that is not
 # ours (a symlink, damaged JSON) is refused. Output: one JSON object, also on errors.
+# With --metrics-dir (kept in the marker, so the switch's close knows it too), every open, close
+# and failed close rewrites postfix_remedy_window.prom there for node_exporter's textfile collector;
+# a directory that is missing or not writable is a warning (metrics_warning), never a failure.
+import calendar
 import contextlib
 import hashlib
 import json
@@ -45,6 +50,19 @@ CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # CR, LF, NUL...: never writt
 WINDOW_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 UNIT = re.compile(r"^postfix-remedy-window-[A-Za-z0-9_-]+$")
 LATEST = 253402300799  # 9999-12-31T23:59:59Z: a later deadline is not a time
+# The window's metrics: the names, help and format of module_utils/remedy_metrics.py and
+# prom_textfile.py, which this standard-library script cannot import (tests/unit/test_prom_textfile.py
+# checks that both say the same).
+PROM_HEADER = "# postfix-remedy metrics"
+PROM_NAME = "postfix_remedy_window.prom"
+WINDOW_METRICS = {
+    "postfix_remedy_change_window_open": "1 while a change window is open, else 0.",
+    "postfix_remedy_change_window_opened_timestamp_seconds": "When the open change window opened.",
+    "postfix_remedy_change_window_deadline_timestamp_seconds": "When the open change window closes itself.",
+    "postfix_remedy_change_window_close_failures": "Failed attempts to close the open change window.",
+    "postfix_remedy_change_window_last_close_timestamp_seconds": "When the last change window was closed.",
+}
+PROM_ODD = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class Refused(Exception):
@@ -109,8 +127,14 @@ def parse(data):
 
 
 def write_own(path, obj, what):
+    write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode(), what,
+                lambda old: isinstance(parse(old), dict))
+
+
+def write_bytes(path, data, what, ours, mode=0o600, make_dir=True):
+    """data as our file at path: an existing file that ours(bytes) rejects is Refused."""
     old = read_own(path, what)
-    if old is not None and not isinstance(parse(old), dict):
+    if old is not None and not ours(old):
         raise Refused("%s %s exists and is not a postfix-remedy file (not our format); refused and left unchanged"
                       % (what, path))
     directory = os.path.dirname(path)
@@ -119,14 +143,16 @@ def write_own(path, obj, what):
         if not stat.S_ISDIR(st.st_mode):
             raise Refused("directory %s of the %s is a symlink or not a directory; refused" % (directory, what))
     except FileNotFoundError:
+        if not make_dir:
+            raise Refused("directory %s of the %s does not exist" % (directory, what)) from None
         os.makedirs(directory, mode=0o700, exist_ok=True)
     tmp = os.path.join(directory, ".%s.%s.tmp" % (os.path.basename(path), uuid.uuid4().hex))
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=1, sort_keys=True)
-            fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -210,7 +236,7 @@ def explicit_values(conf, names):
     return values
 
 
-def open_window(seconds, reason="remediation", debug_peer=None, config_dir=None):
+def open_window(seconds, reason="remediation", debug_peer=None, config_dir=None, metrics_dir=None):
     """Write the marker first (what the window replaces, its deadline), then arm the switch. An
     open window keeps its first opening, deadline and saved values; its switch is re-armed."""
     marker = load()
@@ -225,8 +251,86 @@ def open_window(seconds, reason="remediation", debug_peer=None, config_dir=None)
     now = time.time()
     marker = dict(id=uuid.uuid4().hex[:12], opened_at=iso(now), deadline=now + seconds, deadline_iso=iso(now + seconds),
                   reason=reason, debug_peer=debug_peer, config_dir=config_dir, replaced=replaced)
+    if metrics_dir:
+        marker["metrics_dir"] = metrics_dir
     write_own(MARKER, marker, "change window marker")
     return arm()
+
+
+def prom_value(value):
+    """A label value as the exposition format carries it (the rules of prom_textfile.clean/escape)."""
+    try:
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # undecodable bytes: U+FFFD
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    value = PROM_ODD.sub("\ufffd", value)[:256]
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def prom_number(value):
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
+
+
+def last_close():
+    """When the last window of this instance was closed (its record), or None."""
+    try:
+        record = parse(read_own(closed_path(), "change window record") or b"")
+    except (Refused, OSError):
+        return None
+    if not isinstance(record, dict) or record.get("result") != "closed":
+        return None
+    try:
+        return calendar.timegm(time.strptime(record.get("closed_at") or "", "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return None
+
+
+def write_metrics(metrics_dir, config_dir, marker):
+    """postfix_remedy_window.prom (this instance's) in metrics_dir for node_exporter's textfile
+    collector: the open window (marker, None when closed) and the last close. Returns a warning
+    when it could not be written (never raises: the window's work stands), None otherwise."""
+    if not metrics_dir:
+        return None
+    if not isinstance(metrics_dir, str) or not os.path.isabs(metrics_dir) or CONTROL.search(metrics_dir):
+        return "metrics_dir %r is not an absolute path; window metrics not written" % (metrics_dir,)
+    if not os.path.lexists(metrics_dir):
+        return ("window metrics not written: the directory %s does not exist (node_exporter's textfile directory)"
+                % metrics_dir)
+    values = {"postfix_remedy_change_window_open": 1 if marker else 0}
+    if marker:
+        values["postfix_remedy_change_window_deadline_timestamp_seconds"] = marker["deadline"]
+        values["postfix_remedy_change_window_close_failures"] = (marker.get("close_failed") or {}).get("attempts", 0)
+        with contextlib.suppress(TypeError, ValueError):
+            values["postfix_remedy_change_window_opened_timestamp_seconds"] = calendar.timegm(
+                time.strptime(marker.get("opened_at"), "%Y-%m-%dT%H:%M:%SZ"))
+    closed = last_close()
+    if closed is not None:
+        values["postfix_remedy_change_window_last_close_timestamp_seconds"] = closed
+    label = 'config_dir="%s"' % prom_value(os.path.normpath(config_dir) if config_dir else "/etc/postfix")
+    lines = ["%s (postfix-remedy-window); node_exporter textfile collector. Written anew by every run: do not edit."
+             % PROM_HEADER]
+    for name in sorted(values):
+        lines += ["# HELP %s %s" % (name, WINDOW_METRICS[name]), "# TYPE %s gauge" % name,
+                  "%s{%s} %s" % (name, label, prom_number(values[name]))]
+    path = instance_marker(os.path.join(metrics_dir, PROM_NAME), config_dir)
+    try:
+        write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"), "metrics file",
+                    lambda old: old.startswith(PROM_HEADER.encode()), mode=0o644, make_dir=False)
+    except (Refused, OSError) as exc:
+        why = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc)
+        return "window metrics %s not written: %s" % (path, why)
+    return None
+
+
+def metrics_of(marker, open_marker):
+    """Write the metrics of marker's window (open_marker: it is open, else it was just closed);
+    returns {metrics_warning: ...} for the output when that failed (also logged)."""
+    warning = write_metrics(marker.get("metrics_dir"), marker.get("config_dir"), open_marker)
+    if warning:
+        log(warning)
+        return dict(metrics_warning=warning)
+    return {}
 
 
 def conf_args(marker):
@@ -351,7 +455,8 @@ def close(if_due=False, window_id=None, by="controller", dry_run=False):
         os.unlink(MARKER)
     log("change window %s closed by %s: restored %s%s" % (
         wid, by, json.dumps(replaced, sort_keys=True), "; errors: " + "; ".join(errors) if errors else ""))
-    return out(changed=True, failed=bool(errors), msg="window %s closed by %s" % (wid, by), record=record)
+    return out(changed=True, failed=bool(errors), msg="window %s closed by %s" % (wid, by), record=record,
+               **metrics_of(marker, None))
 
 
 def close_failed(marker, by, restored, errors):
@@ -377,6 +482,7 @@ def close_failed(marker, by, restored, errors):
                 errors.append("%s not written: %s" % (what, exc))
     log("change window %s NOT closed by %s (attempt %d): %s" % (marker["id"], by, attempts, "; ".join(errors)))
     return out(changed=bool(restored), failed=True, record=record, errors=errors, switch=marker.get("switch"),
+               **metrics_of(marker, marker),
                msg="window %s NOT closed (attempt %d): %s; the window stays open and its switch tries again in %d s"
                    % (marker["id"], attempts, "; ".join(errors), RETRY))
 
@@ -393,7 +499,7 @@ def arm(already_open=False):
     write_own(MARKER, marker, "change window marker")
     how = "systemd timer %s" % sw["unit"] if sw["kind"] == "systemd" else "watchdog pid %d" % sw["pid"]
     return out(changed=not already_open, msg="%s closes window %s in %d s" % (how, marker["id"], left),
-               switch=sw, marker=marker)
+               switch=sw, marker=marker, **metrics_of(marker, marker))
 
 
 def wait(wid):
@@ -443,7 +549,7 @@ def main(argv):
                 return out(failed=True, msg="open needs --seconds N between 10 and %s (--max-seconds), not %s"
                            % (most or "--max-seconds", opt("--seconds")))
             return open_window(seconds, reason=opt("--reason") or "remediation", debug_peer=opt("--debug-peer"),
-                               config_dir=opt("--config-dir"))
+                               config_dir=opt("--config-dir"), metrics_dir=opt("--metrics-dir"))
         if cmd == "wait" and rest:
             return wait(rest[0])
         if cmd == "status":
