@@ -48,11 +48,43 @@ def restriction_is_safe(value):
     return False
 
 
-def open_relay(params):
+# smtpd refuses to start (fatal) unless smtpd_relay_restrictions or smtpd_recipient_restrictions holds one
+# of these before a "permit", directly or in a restriction class (smtpd_check.c: has_required).
+RELAY_REQUIRED = ("reject_unauth_destination", "defer_unauth_destination", "reject", "defer", "defer_if_permit",
+                  "check_relay_domains")
+
+
+def _has_required(value, params, classes, depth=0):
+    words = [t for t in pc.split_list(value or "") if not t.startswith("{")]
+    skip = False
+    for word in words:
+        if skip:  # warn_if_reject X: X never rejects
+            skip = False
+            continue
+        if word == "warn_if_reject":
+            skip = True
+        elif word == "permit":
+            return False
+        elif word in RELAY_REQUIRED:
+            return True
+        elif word in classes:  # a class we cannot read counts as holding one (no finding on a guess)
+            if word not in params or depth > 8 or _has_required(params[word], params, classes, depth + 1):
+                return True
+    return False
+
+
+def relay_required_missing(params):
+    """True when Postfix's smtpd would exit: no list of the two holds a working relay restriction."""
+    classes = set(pc.split_list(params.get("smtpd_restriction_classes", "")))
+    return not any(_has_required(params.get(name, ""), params, classes)
+                   for name in ("smtpd_relay_restrictions", "smtpd_recipient_restrictions"))
+
+
+def open_relay(params, restrictions=True):
     relay = params.get("smtpd_relay_restrictions", "")
     rcpt = params.get("smtpd_recipient_restrictions", "")
     reasons = []
-    if not (restriction_is_safe(relay) or restriction_is_safe(rcpt)):
+    if restrictions and not (restriction_is_safe(relay) or restriction_is_safe(rcpt)):
         reasons.append("neither smtpd_relay_restrictions (%r) nor smtpd_recipient_restrictions (%r) rejects "
                        "unauthorized destinations" % (relay, rcpt))
     for net in world_networks(params):
@@ -106,7 +138,14 @@ def config_findings(c, opts):
     """c: dict(params=effective, explicit=postconf -n, services=-M, overrides=-P, unused=[...], check=(ok,text))."""
     out = []
     params, explicit = c["params"], c["explicit"]
-    reasons = open_relay(params)
+    missing = relay_required_missing(params)
+    if missing:  # smtpd exits at start: no mail is received at all, which is not an open relay
+        out.append(make_finding("config.relay_restrictions_missing",
+                                "smtpd refuses to start: neither smtpd_relay_restrictions (%r) nor smtpd_recipient_restrictions "
+                                "(%r) holds reject_unauth_destination or another working relay restriction"
+                                % (params.get("smtpd_relay_restrictions"), params.get("smtpd_recipient_restrictions")),
+                                fix=dict(params={"smtpd_relay_restrictions": SAFE_RELAY})))
+    reasons = open_relay(params, restrictions=not missing)
     if reasons:
         out.append(make_finding("relay.open_relay", "; ".join(reasons),
                                 evidence=dict(smtpd_relay_restrictions=params.get("smtpd_relay_restrictions"),
@@ -149,15 +188,46 @@ def config_findings(c, opts):
         out.append(make_finding("config.unused_parameter", "Unused parameter(s): " + names, evidence=dict(parameters=items),
                                 fix=dict(remove=[i["name"] for i in items if i["file"].endswith("main.cf")],
                                          can_fix=any(i["file"].endswith("main.cf") for i in items))))
+    missing_passwords = sasl_client_without_passwords(params, c.get("overrides") or {})
+    if missing_passwords:
+        out.append(make_finding("sasl.client_password_maps_missing", "SMTP client AUTH without a password table (smtp "
+                                "exits at start, mail is deferred): " + "; ".join(missing_passwords),
+                                evidence=dict(where=missing_passwords)))
     ok, text = c["check"]
     # Warnings another finding already reports (unused parameters, corrupt queue files) are not repeated.
     lines = [ln for ln in text.splitlines() if ln.strip() and not CHECK_COVERED.search(ln)]
+    submit = [ln for ln in lines if SUBMIT_DRIFT.search(ln)]
+    if submit:  # local submission (sendmail -> postdrop -> maildrop) is broken: its own finding, same fix
+        out.append(make_finding("queue.maildrop_permission", "postfix check: %s" % "; ".join(
+            SUBMIT_DRIFT.search(ln).group(0) for ln in submit[:4]), evidence=dict(output=submit[:20]),
+            fix=dict(commands=["postfix set-permissions"])))
+        lines = [ln for ln in lines if ln not in submit]
     if not ok or lines:
         perms = [ln for ln in lines if re.search(r"not owned by|group or other writable|bad permissions|not a directory", ln)]
         out.append(make_finding("service.check_fails", "postfix check %s: %s" % ("failed" if not ok else "warns", (lines or ["(no output)"])[0]),
                                 evidence=dict(ok=ok, output=lines[:20], ownership_drift=len(perms)),
                                 cls="auto" if perms and len(perms) == len(lines) else "advisory",
                                 fix=dict(commands=["postfix set-permissions"] if perms else [])))
+    return out
+
+
+# postfix check's words when the submission path drifted (postfix-script check-warn): maildrop, or the
+# set-gid postdrop and postqueue.
+SUBMIT_DRIFT = re.compile(r"(?:not owned by (?:group )?\S+|not set-gid or not owner\+group\+world executable)"
+                          r": \S*/(?:maildrop|postdrop|postqueue)$")
+
+
+def sasl_client_without_passwords(params, overrides):
+    """Where smtp(8)/lmtp(8) SASL is on with no password table (smtp_sasl_glue.c: a fatal error at start):
+    main.cf, or a master.cf service whose -o options set either parameter."""
+    out = []
+    for proto in ("smtp", "lmtp"):
+        on, maps = proto + "_sasl_auth_enable", proto + "_sasl_password_maps"
+        for where, over in [("main.cf", {})] + sorted(overrides.items()):
+            if where != "main.cf" and on not in over and maps not in over:
+                continue
+            if over.get(on, params.get(on, "no")).strip().lower() == "yes" and not over.get(maps, params.get(maps, "")).strip():
+                out.append("%s: %s = yes, %s is empty" % (where, on, maps))
     return out
 
 
@@ -365,6 +435,12 @@ def probe_findings(p, opts):
     m = p.get("master")
     if m is not None and not m["running"]:
         out.append(_not_running(m, p))
+        holders = out[-1]["evidence"].get("port_holders")
+        if holders:  # the root cause, with the process to stop (correlate: service.not_running is its symptom)
+            out.append(make_finding("service.port_in_use", "Another process holds Postfix's port(s): " + ", ".join(
+                "%d (%s) by %s" % (h["port"], h["service"], "%s pid %s" % (h["program"], h["pid"]) if h["pid"]
+                                   else "a process this user cannot see") for h in holders),
+                evidence=dict(port_holders=holders)))
     chroot = _chroot_finding(p.get("chroot"), p.get("mail_version"))
     if chroot:
         out.append(chroot)
@@ -570,6 +646,11 @@ def log_findings(agg, opts):
                 summary = "%d log line(s) about %s" % (rec["count"], ", ".join(sorted(files)))
         elif fid == "config.unused_parameter":
             summary = "Logged unused parameter(s): %s" % ", ".join(sorted(groups.get("param", {})))
+        elif cat.CATALOG[fid]["names"]:  # what the lines name: which daemon, milter, file or provider
+            keys, what = cat.CATALOG[fid]["names"]
+            names = _top({k: v for key in keys for k, v in groups.get(key, {}).items()}, 4)
+            if names:
+                summary = "%d %s: %s" % (rec["count"], what, ", ".join("%s (%d)" % (d["value"], d["count"]) for d in names))
         out.append(make_finding(fid, summary, evidence=ev, cls=cls, severity=severity, fix=fix, source="log"))
     out += inbound_findings(agg, nets, min_count)
     refusals = remote_findings(agg, min_count)
@@ -647,8 +728,9 @@ REMOTE_ADVICE = {
     "message too big": "over their size limit: send it smaller or as a link; our message_size_limit is not involved",
     "relaying denied": "that server takes no mail for this domain from us: check the domain's MX and any "
                        "transport or relayhost route to it",
-    "blocked/policy": "their policy refuses our mail: read the samples (a reputation or rate complaint naming our "
-                      "address is ours: see rbl.listed's steps), else ask the domain's postmaster",
+    "blocked/policy": "their policy refuses our mail: read the samples (a reputation complaint naming our address is "
+                      "ours: see rbl.listed's steps; a rate complaint, delivery.rate_limited's), else ask the "
+                      "domain's postmaster",
     "content/spam": "their filter takes our mail for spam: check what is sent and our address' reputation in the "
                     "samples, then ask the domain's postmaster",
     "authentication": "they fail our SPF/DKIM/DMARC: check our records (the probes' auth.* findings)",
@@ -715,8 +797,8 @@ def bounce_findings(records, sources):
     from .dsn_parse import summarize  # local: only needed with bounces
     s = summarize(records)
     # grouped by reason (sisimai's set), with the catalog IDs of the reasons that are ours to act on;
-    # each refusal that points at this server carries its catalog entry's title and steps (or what to
-    # do when no ID covers it, as for a provider's rate limit)
+    # each refusal that points at this server carries its catalog entry's title and steps (a provider's
+    # rate limit: delivery.rate_limited), or what to do when no ID covers it (a refused sender address)
     reasons = sorted(s["by_reason"].items(), key=lambda kv: (-kv[1]["count"], kv[0]))
     for o in s["own_faults"]:
         if o["fault_id"] in cat.CATALOG:

@@ -360,6 +360,12 @@ _SUBJECT_REASON = {"1": "userunknown", "2": "filtered", "3": "systemerror", "4":
 # A rate or connection limit about the recipient (its mailbox receives too fast), not about us.
 _RECIPIENT_RATE = re.compile(r"receiving mail|user is receiving|recipient thread|mailbox unavailable or access denied"
                              r"|recipient\S{0,3} (?:rate|limit)|to this recipient")
+# A limit of one transaction or session (recipients per message, messages per connection), not of our
+# rate: Postfix sends the rest in the next transaction or connection by itself.
+_PER_TRANSACTION = re.compile(r"too many recipients(?! (?:today|this hour|per (?:hour|day)|in the last))"
+                              r"|per (?:connection|session)|in this (?:connection|session)")
+# Reasons that say we send too much or too fast (delivery.rate_limited when they are about us).
+RATE_REASONS = ("ratelimited", "toomanyconn")
 # Words that name a blocklist or a ban of our address: the refusal is rbl.listed.
 _LISTED = re.compile(r"spamhaus|spamcop|barracuda|sorbs|uceprotect|invaluement|cloudmark|proofpoint|ipcheck"
                      r"|senderscore|mail-abuse|trend micro|block(?:ed)? ?list|black ?list|deny ?list|blocked using|banned"
@@ -367,13 +373,8 @@ _LISTED = re.compile(r"spamhaus|spamcop|barracuda|sorbs|uceprotect|invaluement|c
                      r"|\blisted\b|\b(?:dns)?rbl\b|dnsbl|reputation|\b(?:cxbl|cdrbl|ipbl\d+|s3150|s3140|bl2[13])\b"
                      r"|\bib1(?:0[3-6]|1[0-3])\b|dt:rbl|(?:ofr|lpn)\d{0,3}_10[123]\b|lpnaaa_101")
 # What to do when the refusal is ours but no catalog ID covers it.
+# (Our rate too high for one provider is delivery.rate_limited, with its steps.)
 OWN_FIX = {
-    "ratelimited": "we send too fast for this provider: route its domain through a slower transport "
-                   "(transport_maps: DOMAIN slow:; a 'slow' clone of smtp in master.cf with "
-                   "slow_destination_concurrency_limit = 2 and slow_destination_rate_delay = 1s), "
-                   "and look for a sender flooding the queue",
-    "toomanyconn": "too many parallel connections to this provider: lower smtp_destination_concurrency_limit "
-                   "for its domain (a transport of its own with a _destination_concurrency_limit of 2 to 5)",
     "rejected": "our envelope sender was refused: check that its domain (X-Postfix-Sender) resolves (MX or A), "
                 "that the address exists, and what myorigin and masquerade_domains make of local senders",
     "blocked": "our address or host name is refused: look it up in the reply's lookup page, check our PTR and "
@@ -492,9 +493,12 @@ def classify(code, diagnostic, outcome=None, dtype=None):
                   or ("onhold" if norm else "undefined"))
     decisive = cause or reason
     side = REASONS[decisive][1]
-    if decisive in ("ratelimited", "toomanyconn") and _RECIPIENT_RATE.search(norm):
+    if decisive in RATE_REASONS and _RECIPIENT_RATE.search(norm):
         side = "recipient"
-    return dict(reason=reason, group=REASONS[reason][0], side=side, fault_id=_fault(decisive, norm), cause=cause,
+    elif decisive in RATE_REASONS and (_PER_TRANSACTION.search(norm) or (code or "")[1:] == ".5.3"):
+        side = "message"
+    fault_id = "delivery.rate_limited" if decisive in RATE_REASONS and side == "ours" else _fault(decisive, norm)
+    return dict(reason=reason, group=REASONS[reason][0], side=side, fault_id=fault_id, cause=cause,
                 returned=bool(returned))
 
 

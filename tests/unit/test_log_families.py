@@ -146,22 +146,22 @@ def test_an_errno_that_ran_out_or_was_refused_decides_before_the_topic():
 # ------------------------------------------------------------------ through the scanner
 def test_families_are_aggregated_with_subjects_severity_and_masked_samples():
     agg = log_scan.scan_lines(lines(
-        ("postfix/master", "fatal: bind 0.0.0.0 port 25: Address already in use"),
-        ("postfix/master", "fatal: bind 0.0.0.0 port 25: Address already in use"),
+        ("postfix/master", "fatal: bind 192.0.2.3 port 25: Cannot assign requested address"),
+        ("postfix/master", "fatal: bind 192.0.2.3 port 25: Cannot assign requested address"),
         ("postfix/smtp", "warning: bind 192.0.2.1 port 0: Cannot assign requested address"),
         ("postfix/cleanup", "warning: 3F2A1B9C8D: Milter request to drop multi-recipient: \"alice@corp.example\""),
         ("postfix/smtpd", "warning: valid_hostname: misplaced hyphen: -bad-.example"),
     ), year_hint=2026)
     net = agg["families"]["network"]
     assert net["count"] == 3
-    assert net["groups"]["subject"] == {"address 0.0.0.0 port 25": 2, "address 192.0.2.1 port 0": 1}
+    assert net["groups"]["subject"] == {"address 192.0.2.3 port 25": 2, "address 192.0.2.1 port 0": 1}
     assert net["groups"]["severity"] == {"fatal": 2, "warning": 1} and net["first"] and net["last"]
     assert agg["statistics"] == {"client_syntax": 1}
     assert agg["unclassified"] == 0 and agg["faultish"] == 5
     assert "a***@corp.example" in agg["families"]["filter"]["samples"][0]  # samples are masked
     log = fam.summary(agg)
     assert log["network"]["severity"] == "fatal" and log["network"]["advice"] == fam.FAMILIES["network"][1]
-    assert list(log["network"]["subjects"]) == ["address 0.0.0.0 port 25", "address 192.0.2.1 port 0"]
+    assert list(log["network"]["subjects"]) == ["address 192.0.2.3 port 25", "address 192.0.2.1 port 0"]
 
 
 def test_merged_aggregates_add_families_and_statistics():
@@ -371,7 +371,7 @@ def test_remediation_selects_no_family_finding_even_when_an_operator_names_it():
 
     tasks = yaml.safe_load((ROOT / "roles" / "postfix_remediate" / "tasks" / "main.yml").read_text())
     select = next(t for t in tasks if t.get("name") == "Select the fixes for this host")
-    agg = log_scan.scan_lines(lines(("postfix/master", "fatal: bind 0.0.0.0 port 25: Address already in use")),
+    agg = log_scan.scan_lines(lines(("postfix/master", "fatal: bind 192.0.2.3 port 25: Cannot assign requested address")),
                               year_hint=2026)
     found = fam.findings(agg) + [cat.make_finding("maps.stale_db", "x", fix=dict(commands=["postmap x"]))]
     variables = dict({k: trust_as_template(v) for k, v in select["vars"].items()}, postfix_diagnose_findings=found,
@@ -389,8 +389,8 @@ def test_remediation_selects_no_family_finding_even_when_an_operator_names_it():
 def test_the_diagnosis_returns_log_families_and_family_findings(tmp_path):
     stamp = time.strftime("%b %e %H:%M:%S", time.localtime())
     log = tmp_path / "mail.log"
-    body = [("postfix/master[1]", "fatal: bind 0.0.0.0 port 25: Address already in use"),
-            ("postfix/smtpd[2]", "warning: connect to Milter service inet:127.0.0.1:8891: Connection refused"),
+    body = [("postfix/master[1]", "fatal: bind 192.0.2.3 port 25: Cannot assign requested address"),
+            ("postfix/smtpd[2]", "warning: milter inet:127.0.0.1:8891: malformed reply: Z"),
             ("postfix/smtpd[2]", "warning: valid_hostname: numeric hostname: 192.0.2.7")] + ROUTINE
     log.write_text("".join("%s mx1 %s: %s\n" % (stamp, tag, msg) for tag, msg in body))
     r, _out, err = run_direct("postfix_diagnose", dict(checks=["log"], log_paths=[str(log)], log_window="1h",
@@ -398,7 +398,7 @@ def test_the_diagnosis_returns_log_families_and_family_findings(tmp_path):
     assert not r.get("failed"), (r.get("msg"), err[-800:])
     fams = r["log"]["families"]
     assert set(fams) == {"network", "filter"}
-    assert fams["network"] == dict(count=1, severity="fatal", subjects={"address 0.0.0.0 port 25": 1},
+    assert fams["network"] == dict(count=1, severity="fatal", subjects={"address 192.0.2.3 port 25": 1},
                                    samples=fams["network"]["samples"], advice=fam.FAMILIES["network"][1],
                                    title=fam.FAMILIES["network"][0])
     assert r["log"]["statistics"]["client_syntax"] == 2  # the numeric hostname, and ROUTINE's misplaced delimiter
@@ -412,8 +412,8 @@ def test_the_diagnosis_returns_log_families_and_family_findings(tmp_path):
 # ------------------------------------------------------------------ the report shows families next to fault IDs
 def test_the_report_shows_family_findings_in_the_matrix_and_each_hosts_families(tmp_path):
     agg = log_scan.scan_lines(lines(
-        ("postfix/master", "fatal: bind 0.0.0.0 port 25: Address already in use"),
-        ("postfix/cleanup", "warning: connect to Milter service inet:127.0.0.1:8891: <script>x</script>")), year_hint=2026)
+        ("postfix/master", "fatal: bind 192.0.2.3 port 25: Cannot assign requested address"),
+        ("postfix/cleanup", "warning: milter inet:127.0.0.1:8891: malformed reply: <script>x</script>")), year_hint=2026)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     findings = fam.findings(agg) + [cat.make_finding("maps.stale_db", "virtual.db older")]
     diag = dict(host="mx1", generated_at=now, check_mode=False, ids=sorted(f["id"] for f in findings),
@@ -431,10 +431,10 @@ def test_the_report_shows_family_findings_in_the_matrix_and_each_hosts_families(
     html = report_render.render(str(templates / "report.html.j2"), model, html=True)
     md = report_render.render(str(templates / "summary.md.j2"), model, html=False)
     assert "<code>family.network</code> <span class=\"fam\">log family</span>" in html
-    assert "Log message families" in html and "address 0.0.0.0 port 25 (1)" in html
+    assert "Log message families" in html and "address 192.0.2.3 port 25 (1)" in html
     assert "<script>" not in html
     assert "| `family.network` (log family) |" in md and "| `family.network` | low |" not in md
-    assert "Log message families" in md and "address 0.0.0.0 port 25 (1)" in md
+    assert "Log message families" in md and "address 192.0.2.3 port 25 (1)" in md
     # a damaged host file never breaks the report
     (tmp_path / "mx2.json").write_text(json.dumps(dict(diag, host="mx2", findings=[{"id": "family.nope"}],
                                                        log=dict(families={"network": {"count": "x", "subjects": [1]},

@@ -71,7 +71,15 @@ def test_catalog_covers_every_faults_md_id():
     assert ids and set(ids) <= set(fault_catalog.CATALOG)
     assert set(fault_catalog.CATALOG) - set(ids) <= {"service.chroot_incomplete", "maps.lookup_failed",
                                                      "config.invalid_setting", "service.daemon_failure",
-                                                     "config.change_window_expired", "delivery.remote_refusal"}
+                                                     "config.change_window_expired", "delivery.remote_refusal"} | {
+        # issue 31 item 3 (recurring field messages) and issue 32 (our rate too high for one provider)
+        "filter.milter_unreachable", "tls.disabled", "sasl.no_mechanisms", "sasl.sasldb_missing",
+        "sasl.client_password_maps_missing", "queue.maildrop_permission", "service.port_in_use",
+        "service.daemon_dying", "delivery.rate_limited",
+        "config.domain_in_two_classes", "config.unknown_restriction", "config.bad_value", "config.overriding_entry",
+        "config.relay_restrictions_missing", "config.inet_interfaces_not_local", "config.dynamicmaps_unsafe",
+        "config.postmaster_alias_missing", "maps.regex_syntax", "maps.proxy_unapproved", "maps.backend_unreachable",
+        "maps.backend_bind_failed"}
 
 
 def test_mx_rotation_from_several_timeouts():

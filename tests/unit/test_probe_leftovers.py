@@ -192,22 +192,22 @@ def test_host_names_that_collide_with_the_reports_own_files_are_refused(tmp_path
 
 
 def test_a_name_too_long_for_its_files_is_refused_before_any_write(tmp_path):
-    """All three files of a host must fit, with the temporary name of the atomic write:
-    "." + HOST.change_window.json + ".XXXXXXXX" in 255 bytes leaves 226 for the name. Multi-byte
+    """All three files of a host must fit, with the temporary name of the write (safe_io.write_own):
+    "." + HOST.change_window.json + ".<12 hex>.tmp" in 255 bytes leaves 218 for the name. Multi-byte
     characters count in bytes."""
     r, out = report(tmp_path, host_results={"a": RESULT, "b" * 250: RESULT}, render=False)
-    assert r.get("failed") and "is 250 bytes long: 226 fit" in r["msg"] and "255-byte limit" in r["msg"], r["msg"]
+    assert r.get("failed") and "is 250 bytes long: 218 fit" in r["msg"] and "255-byte limit" in r["msg"], r["msg"]
     assert not out.exists()
-    r, out = report(tmp_path, host_results={"a": RESULT, "é" * 114: RESULT}, render=False)  # 228 bytes
-    assert r.get("failed") and "is 228 bytes long" in r["msg"] and not out.exists()
-    longest = "é" * 113  # 226 bytes: every file of the host fits
+    r, out = report(tmp_path, host_results={"a": RESULT, "é" * 110: RESULT}, render=False)  # 220 bytes
+    assert r.get("failed") and "is 220 bytes long" in r["msg"] and not out.exists()
+    longest = "é" * 109  # 218 bytes: every file of the host fits
     r, out = report(tmp_path, host_results={longest: RESULT}, render=False)
     assert not r.get("failed"), r.get("msg")
     r, out = report(tmp_path, host_reports={longest: {"host": longest}}, host_report_suffix=".remediation.json",
                     render=False)
     assert not r.get("failed"), r.get("msg")
     from ansible.module_utils import safe_io
-    safe_io.atomic_write(str(out / (longest + ".change_window.json")), b"{}")  # the longest file: it fits
+    safe_io.write_own(str(out / (longest + ".change_window.json")), b"{}", "report")  # the longest file: it fits
     assert sorted(os.listdir(out)) == sorted(longest + s for s in (".json", ".remediation.json", ".change_window.json"))
     r, out = report(tmp_path, hosts=[longest])  # and the fleet report reads them back under the name
     assert [v["host"] for v in r["report"]["hosts"]] == [longest] and r["report"]["problems"] == []

@@ -202,11 +202,85 @@ SIDES = {
     "service.chroot_incomplete": (
         [("smtp", "fatal: unknown service: smtp/tcp")],
         "451 4.3.0 fatal: unknown service: smtp/tcp"),
+    "filter.milter_unreachable": (
+        [("smtpd", "warning: connect to Milter service inet:localhost:8891: Connection refused"),
+         ("cleanup", "warning: milter unix:/run/opendkim.sock: can't read SMFIC_OPTNEG reply packet header: "
+                     "Connection timed out")],
+        "451 4.7.1 connect to Milter service inet:localhost:8891: Connection refused"),
+    "tls.disabled": (
+        [("smtpd", "warning: RSA private key in /etc/ssl/private/mx.key does not match public key in "
+                   "/etc/ssl/certs/mx.pem: disabling TLS support")],
+        "454 4.7.0 error opening chain file: /etc/ssl/chain.pem: No such file or directory"),
+    "sasl.no_mechanisms": (
+        [("smtpd", "fatal: no SASL authentication mechanisms")],
+        "454 4.7.0 no SASL authentication mechanisms"),
+    "sasl.sasldb_missing": (
+        [("smtpd", "warning: SASL authentication problem: unable to open Berkeley db /etc/sasldb2: Permission denied")],
+        "454 4.7.0 SASL authentication problem: unable to open Berkeley db /etc/sasldb2: Permission denied"),
+    "sasl.client_password_maps_missing": (
+        [("smtp", "fatal: specify a password table via the `smtp_sasl_password_maps' configuration parameter")],
+        "451 4.3.5 specify a password table via the `smtp_sasl_password_maps' configuration parameter"),
+    "queue.maildrop_permission": (
+        [("postdrop", "warning: mail_queue_enter: create file maildrop/736251.4244: Permission denied")],
+        "451 4.3.0 mail_queue_enter: create file maildrop/736251.4244: Permission denied"),
+    "service.port_in_use": (
+        [("master", "fatal: bind 0.0.0.0 port 25: Address already in use")],
+        "421 4.3.2 bind 0.0.0.0 port 25: Address already in use"),
+    "service.daemon_dying": (
+        [("master", "warning: process /usr/lib/postfix/sbin/cleanup pid 4243 exit status 1")],
+        "451 4.3.0 process /usr/lib/postfix/sbin/cleanup pid 4243 exit status 1"),
+    # our client's own line: the provider refuses to talk to us at all, for our rate
+    "delivery.rate_limited": (
+        [("smtp", "4F1A2B3C4D: to=<a@yahoo.example>, relay=mta7.yahoo.example[192.0.2.28]:25, delay=1, "
+                  "delays=0/0/0.5/0.5, dsn=4.7.0, status=deferred (host mta7.yahoo.example[192.0.2.28] refused to "
+                  "talk to me: 421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected "
+                  "volume or user complaints - 4.16.55.1)")],
+        "421 4.7.0 Too many connections from your IP, try again later"),
+    "config.domain_in_two_classes": (
+        [("trivial-rewrite", "warning: do not list domain lab.example in BOTH mydestination and virtual_alias_domains")],
+        "451 4.3.0 do not list domain remote.example in BOTH mydestination and virtual_alias_domains"),
+    "config.unknown_restriction": (
+        [("smtpd", 'warning: unknown smtpd restriction: "reject_unknown_sender"')],
+        '451 4.3.5 unknown smtpd restriction: "reject_unknown_sender"'),
+    "config.bad_value": (
+        [("smtpd", "fatal: bad numerical configuration: smtpd_client_connection_count_limit = ten")],
+        "451 4.3.0 fatal: bad numerical configuration: smtpd_client_connection_count_limit = ten"),
+    "config.overriding_entry": (
+        [("postconf", "warning: /etc/postfix/main.cf, line 52: overriding earlier entry: message_size_limit=10240000")],
+        "451 4.3.0 /etc/postfix/main.cf, line 52: overriding earlier entry: message_size_limit=10240000"),
+    "config.relay_restrictions_missing": (
+        [("smtpd", "fatal: in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, specify at least one "
+                   "working instance of: reject_unauth_destination, defer_unauth_destination, reject, defer")],
+        "451 4.3.0 in parameter smtpd_relay_restrictions, specify at least one working instance of: reject"),
+    "config.inet_interfaces_not_local": (
+        [("master", "fatal: parameter inet_interfaces: no local interface found for 192.0.2.199")],
+        "451 4.3.0 parameter inet_interfaces: no local interface found for 192.0.2.199"),
+    "config.dynamicmaps_unsafe": (
+        [("smtpd", "warning: /etc/postfix/dynamicmaps.cf: file is owned or writable by non-root users -- skipping this file")],
+        "451 4.3.0 /etc/postfix/dynamicmaps.cf: file is owned or writable by non-root users"),
+    "config.postmaster_alias_missing": (
+        [("local", "warning: required alias not found: postmaster")],
+        "550 5.1.1 required alias not found: postmaster"),
+    "maps.backend_unreachable": (
+        [("trivial-rewrite", "warning: dict_ldap_lookup: Search error -1: Can't contact LDAP server ")],
+        "451 4.3.0 Can't contact LDAP server"),
+    "maps.backend_bind_failed": (
+        [("proxymap", "warning: connect to mysql server db.lab.example: Access denied for user 'postfix'@'mx1' "
+                      "(using password: YES)")],
+        "451 4.3.0 connect to mysql server db: Access denied for user 'mail'@'mx'"),
+    "maps.regex_syntax": (
+        [("cleanup", "warning: regexp map /etc/postfix/header_checks, line 4: no closing regexp delimiter \"/\": "
+                     "skipping this rule")],
+        "451 4.3.0 pcre map /etc/postfix/x, line 1: error in regex at offset 1: nothing to repeat"),
+    "maps.proxy_unapproved": (
+        [("proxymap", 'warning: request for unapproved table: "mysql:/etc/postfix/mysql-users.cf"')],
+        '451 4.3.0 request for unapproved table: "mysql:/etc/postfix/mysql-users.cf"'),
 }
 
 # IDs whose words, said by a remote server, are about us: the remote variant keeps the ID.
 EXEMPT = {
     "rbl.listed": "a peer naming a blocklist says our outbound address is listed: the delisting is ours",
+    "delivery.rate_limited": "a provider saying we send too fast speaks about our sending: slowing down is ours",
 }
 
 # Every log ID: each signature's, and each with a catalog `log` fact.
