@@ -78,7 +78,7 @@ DEST = r"(?P<dest>[^\s\[\]]+\[(?P<ip>[^\]]+)\](?::\d+)?)"
 CLIENT = r"(?<![^\s\[\]])(?P<client>[^\s\[\]]*\[(?P<ip>[^\s\[\]]+)\])"
 
 
-def sig(words, rx, info=(), rank=0):
+def sig(words, rx, info=(), rank=0, within=()):
     """A log signature (module_utils/log_signatures.py reads them all from here).
 
     words: plain substrings; the regex is tried only on a line holding one of them, and never
@@ -87,10 +87,12 @@ def sig(words, rx, info=(), rank=0):
       come without "warning:"/"fatal:"/a reject/a non-sent status (an info-level line): they make a
       line a scan candidate too. rank: the first matching signature wins, in rank order (then
       catalog order): -1 first (a full disk explains everything), 1 for broad wordings that more
-      specific IDs must be tried before."""
+      specific IDs must be tried before. within: words every line of the ID holds besides (the
+      regex requires one of them, e.g. " said: "): the many words are then looked for only in
+      those lines (the scan's cost per line stays flat)."""
     if not words or not set(info) <= set(words):
         raise ValueError("a signature needs words, and its info words among them: %r" % (rx,))
-    return dict(words=list(words), rx=rx, info=tuple(info), rank=rank)
+    return dict(words=list(words), rx=rx, info=tuple(info), rank=rank, within=tuple(within))
 
 
 def _e(cls, severity, title, cause, steps, seeds, **facts):
@@ -143,9 +145,9 @@ CATALOG = {
         ["Local: postfix check && postfix start; check inet_interfaces and the smtp/submission services in master.cf.",
          "Remote: report the destinations below to their administrators."], "000, 001",
         starts_postfix=True,
-        signature=sig(["Connection refused"],
+        signature=sig([": Connection refused"],
                       r"connect to " + DEST + r": Connection refused",
-                      info=['Connection refused'])),
+                      info=[': Connection refused'])),
     "net.port25_blocked": _e(
         ADVISORY, "high", "Outbound port 25 seems blocked",
         "DNS works but no MX answers on port 25: the ISP or cloud provider blocks outbound SMTP.",
@@ -171,16 +173,16 @@ CATALOG = {
          "Point smtp_tls_CAfile at the system bundle (/etc/ssl/certs/ca-certificates.crt or "
          "/etc/pki/tls/certs/ca-bundle.crt), or add the missing intermediate."], "000, 001, 004",
         releases_mail=True,
-        signature=sig(["untrusted issuer", "unable to get local issuer certificate"],
+        signature=sig([": untrusted issuer", "unable to get local issuer certificate"],
                       r"certificate verification failed for (?P<dest>\S+?): untrusted issuer|unable to get local issuer certificate",
-                      info=['untrusted issuer', 'unable to get local issuer certificate'])),
+                      info=[': untrusted issuer', 'unable to get local issuer certificate'])),
     "tls.cert_unreadable": _e(
         AUTO, "high", "The TLS key or certificate cannot be used",
         "The key or certificate file is missing, or has the wrong owner or mode.",
         ["Key: chown root:root KEY; chmod 0600 KEY. Certificate: readable (0644).",
          "A missing file must be restored or reissued (not automated)."], "000, 001",
         live_check='probes',
-        signature=sig(["private key", "certificate and key", "certificate from file", "cannot load certificate"],
+        signature=sig(["private key from", "certificate and key", "certificate from file", "cannot load certificate"],
                       r"cannot get (?:\w+ )?private key from file \"?(?P<file>[^\"\s:]+)"
                       r"|cannot load (?:\w+ )?certificate and key data|cannot get (?:\w+ )?certificate from file \"?(?P<domain>[^\"\s:]+)"
                       r"|cannot load certificate")),
@@ -391,10 +393,10 @@ CATALOG = {
         sporadic=True,
         log=dict(programs=INBOUND_DAEMONS + OUTBOUND_DAEMONS, inbound="fault",
                  means="inbound: failed logins (brute force when many); outbound: our relay credentials"),
-        signature=sig(["authentication failed"],
+        signature=sig([" authentication failed"],
                       CLIENT + r"(?::\d+)?: SASL (?P<mech>[\w-]+) authentication failed:(?: [^,]*?)?(?:, sasl_username=(?P<user>\S*))?\s*$"
                       r"|SASL (?:\[CACHED\] )?authentication failed; (?:server|cannot authenticate to server) (?P<dest>\S+)",
-                      info=['authentication failed'])),
+                      info=[' authentication failed'])),
     "sasl.lost_after_auth": _e(
         OPT_IN, "low", "Clients drop the connection right after AUTH",
         "The client cannot use the offered mechanism.",
@@ -551,7 +553,8 @@ CATALOG = {
                       r".{0,400}?(?i:(?P<why>4\.7\.28|unusual rate of|rate[ -]?limit|throttl|\[?tss04\]?|sending rate"
                       r"|too many (?:messages|e?mails|connections|concurrent (?:smtp )?(?:connections|sessions)"
                       r"|(?:smtp )?sessions) (?:from|for) (?:your|this|the sending) (?:ip|host|address|server|network)"
-                      r"|exceeded the (?:rate|message|connection) limit|server busy\. please try again later))"),
+                      r"|exceeded the (?:rate|message|connection) limit|server busy\. please try again later))",
+                      within=[" said: ", " refused to talk to me: "]),
         names=(("domain",), "reply(s) that we send too fast, from the provider(s) of")),
     "maps.db_permission": _e(
         AUTO, "high", "A lookup table index cannot be read",
@@ -559,7 +562,7 @@ CATALOG = {
         ["chown root:postfix INDEX; chmod 0644 INDEX (restorecon INDEX where SELinux is on)."], "000",
         live_check='probes',
         releases_mail=True,
-        signature=sig(["open database"],
+        signature=sig(["open database "],
                       r"open database (?P<file>\S+?):? Permission denied")),
     "maps.stale_db": _e(
         AUTO, "medium", "A lookup table index is older than its source",
@@ -575,7 +578,7 @@ CATALOG = {
         ["postmap TYPE:FILE (postalias / newaliases for aliases)."], "000",
         live_check='probes',
         releases_mail=True,
-        signature=sig(["open database"],
+        signature=sig(["open database "],
                       r"open database (?P<file>\S+?):? No such file or directory")),
     "maps.unsupported_type": _e(
         OPT_IN, "high", "A table type is not supported by this Postfix",
@@ -670,8 +673,8 @@ CATALOG = {
          "Fix the backend (LDAP/SQL server, credentials, network) or the table file; then postqueue -f."], "000",
         # the backend's own words (server unreachable, login refused, table not approved) are the cause
         explained_by=("maps.backend_unreachable", "maps.backend_bind_failed", "maps.proxy_unapproved"),
-        signature=sig(["lookup error for ", "table lookup problem", "map lookup problem", "lookup failure", "is unavailable. ",
-                      "Temporary lookup failure", "Temporary lookup error", "Search error"],
+        signature=sig(["lookup error for ", "table lookup problem", "map lookup problem", " lookup failure", "is unavailable. ",
+                      "Temporary lookup failure", "Temporary lookup error", ": Search error"],
                       r"(?<![\w:./-])(?P<file>[\w:./-]+?):? lookup error for (?!DNS query)"
                       r"|(?<!\w)(?P<param>\w+): (?P<domain>[\w:./-]+): table lookup problem"
                       r"|(?<!\w)(?P<where>\w+) map lookup problem|(?<!\w)\w+ lookup failure|Temporary lookup (?:failure|error)"
@@ -723,11 +726,11 @@ CATALOG = {
         # smtpd's 451 4.3.5 after a restriction it cannot use
         explained_by=("config.unknown_restriction",),
         signature=sig(["undefined parameter: ", "comment after other text is not allowed",
-                      "read-only parameter assignment", "invalid ", "syntax error after '}'", "missing '}'",
+                      "read-only parameter assignment", " invalid ", "syntax error after '}'", ": missing '}'",
                        "has been removed", "unknown DNS filter action", "non-null host address bits",
                        "entry without value", "requires transport:destination", "unknown user name value",
-                       "duplicate entry", "non-postfix directory", "Server configuration error",
-                       "is larger than maximal_queue_lifetime", "unmatched request",
+                       ": duplicate entry", " non-postfix directory", "Server configuration error",
+                       "is larger than maximal_queue_lifetime", "unmatched request: ",
                        "map requires O_RDONLY access mode", "unknown table: ", "cf: No such file"],
                       r"(?<!\S)(?P<file>\S*(?:main|master)\.cf): (?:undefined parameter|#comment after other text is not allowed"
                       r"|read-only parameter assignment|syntax error after '}'|missing '}')"
@@ -815,10 +818,10 @@ CATALOG = {
         inbound_finding=('advisory', "%d end-of-message timeout(s) of internal client(s) (a content filter's "
                                      "re-injection?): fix at the filter or its smtpd service, not smtp_*"),
         opt_in={'timeout': ('str', False, 'smtp_data_done_timeout and smtp_data_xfer_timeout (default 600s)')},
-        signature=sig(["END-OF-MESSAGE", "end of data", "sending message body"],
+        signature=sig([" END-OF-MESSAGE ", "end of data", "sending message body"],
                       r"timeout after END-OF-MESSAGE(?: \(\d+ bytes\))? from " + CLIENT
                       + r"|timeout while receiving end of data|timed out while (?:sending end of data|sending message body)",
-                      info=['END-OF-MESSAGE'])),
+                      info=[' END-OF-MESSAGE '])),
     "timeout.mx_rotation": _e(
         ADVISORY, "medium", "Several MX hosts of a destination time out in turn",
         "Several MX hosts are down or unreachable; each costs smtp_connect_timeout.",

@@ -328,7 +328,9 @@ _POSTFIX_DAEMONS = frozenset(cat.INBOUND_DAEMONS + cat.OUTBOUND_DAEMONS + cat.DE
 
 
 _SOURCES = {fid: cat.log_source(fid) for fid, _keys, _rx in SIGNATURES}
-_SIGS = [(fid, rx, tuple(keys)) for (fid, rx), (_f, keys, _r) in zip(COMPILED, SIGNATURES)]
+# (ID, regex, words, within): within, the words one of which the line must hold too (fault_catalog.sig)
+_SIGS = [(fid, rx, tuple(keys), cat.CATALOG[fid]["signature"]["within"])
+         for (fid, rx), (_f, keys, _r) in zip(COMPILED, SIGNATURES)]
 
 
 # Which signatures a line may match, without testing every signature's words (issue 31 item 7:
@@ -338,23 +340,26 @@ _SIGS = [(fid, rx, tuple(keys)) for (fid, rx), (_f, keys, _r) in zip(COMPILED, S
 # ("Connection refused", "ailbox full") is tested with `in` on every line, as before. The
 # candidates are then tried in signature order exactly as a test of every signature would.
 def index(sigs):
-    """(token -> signature positions, [(loose word, positions)]) for a list of (ID, regex, words)."""
+    """(token -> signature positions, [(loose word, positions)], the tokens) for a list of (ID,
+    regex, words, within): a signature with `within` words is found through those."""
     by_token, loose = {}, {}
-    for pos, (_fid, _rx, keys) in enumerate(sigs):
-        for k in keys:
+    for pos, (_fid, _rx, keys, within) in enumerate(sigs):
+        for k in within or keys:
             inner = k.split(" ")[1:-1]  # the tokens with a space on both sides inside the word
             inner = [t for t in inner if t]
             if inner:
                 by_token.setdefault(max(inner, key=len), set()).add(pos)
             else:
                 loose.setdefault(k, set()).add(pos)
-    return ({t: frozenset(p) for t, p in by_token.items()}, [(k, frozenset(p)) for k, p in loose.items()])
+    return ({t: frozenset(p) for t, p in by_token.items()}, [(k, frozenset(p)) for k, p in loose.items()],
+            frozenset(by_token))
 
 
 def use(sigs):
-    """Classify with these signatures from now on (the catalog's at import; the benchmark adds its own)."""
-    _SIGS[:] = sigs
-    _INDEX[:] = index(sigs)
+    """Classify with these signatures from now on (the catalog's at import; the benchmark adds its
+    own): (ID, regex, words) or (ID, regex, words, within)."""
+    _SIGS[:] = [tuple(s) + ((),) * (4 - len(s)) for s in sigs]
+    _INDEX[:] = index(_SIGS)
 
 
 _INDEX = list(index(_SIGS))
@@ -363,19 +368,19 @@ _INDEX = list(index(_SIGS))
 def classify(line):
     """(fault_id, match) for one decoded line, or (None, None). Only signatures whose words the
     line may hold are tried (a signature's regex never matches without one of its words)."""
-    by_token, loose = _INDEX
-    cand = None
-    for tok in line.split():
-        hit = by_token.get(tok)
-        if hit is not None:
-            cand = set(hit) if cand is None else cand | hit
+    by_token, loose, tokens = _INDEX
+    cand = set()
+    for tok in tokens.intersection(line.split()):  # the line's tokens that are keys, found in C
+        cand |= by_token[tok]
     for k, hit in loose:
         if k in line:
-            cand = set(hit) if cand is None else cand | hit
-    if cand is None:
+            cand |= hit
+    if not cand:
         return None, None
     for pos in sorted(cand):
-        fid, rx, keys = _SIGS[pos]
+        fid, rx, keys, within = _SIGS[pos]
+        if within and not any(w in line for w in within):
+            continue
         for k in keys:
             if k in line:
                 m = rx.search(line)

@@ -28,12 +28,56 @@ def _signatures():
     return sig
 
 
+def _group_end(rx, i):
+    """The index after the group that opens at rx[i] ("("), escapes and bracket expressions skipped."""
+    depth, j, in_class = 0, i, False
+    while j < len(rx):
+        c = rx[j]
+        if c == "\\":
+            j += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            j += 1 if rx[j + 1:j + 2] == "^" else 0
+            j += 1 if rx[j + 1:j + 2] == "]" else 0
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return j
+
+
 def to_ere(rx):
-    """Python regex -> POSIX ERE (the catalog uses only these constructs)."""
-    rx = re.sub(r"\(\?P<\w+>", "(", rx).replace("(?:", "(")
+    """Python regex -> POSIX ERE that grep -E takes without a warning: named and non-capturing
+    groups (and (?i:...)) become plain groups, lazy quantifiers greedy, and lookarounds go (ERE has
+    none: the baseline matches a little more than the scan, never less)."""
+    out, i = [], 0
+    while i < len(rx):
+        if rx.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            i = _group_end(rx, i)
+            continue
+        m = re.compile(r"\(\?P<\w+>|\(\?[a-zA-Z]*:").match(rx, i)
+        if m:
+            out.append("(")
+            i = m.end()
+            continue
+        if rx[i] == "\\":
+            out.append(rx[i:i + 2])
+            i += 2
+            continue
+        if rx[i] == "?" and out and out[-1][-1:] in ("*", "+", "?", "}"):
+            i += 1  # lazy: the same lines match
+            continue
+        out.append(rx[i])
+        i += 1
+    rx = "".join(out)
     rx = rx.replace(r"\d", "[0-9]").replace(r"\S", "[^[:space:]]").replace(r"\s", "[[:space:]]")
-    rx = rx.replace(r"\w", "[[:alnum:]_]")
-    return re.sub(r"([*+?])\?", r"\1", rx)
+    return rx.replace(r"\w", "[[:alnum:]_]")
 
 
 HOSTILE_RUNS = ("a", "a:", "a[", "<a", "a.", "[a", "a-", "a ")

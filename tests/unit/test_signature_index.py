@@ -19,9 +19,10 @@ LAB = yaml.safe_load((ROOT / "roles" / "lab_faults" / "vars" / "main.yml").read_
 
 
 def every_signature(line, sigs):
-    """The reference: each signature in order, its regex tried when the line holds one of its words."""
-    for fid, rx, keys in sigs:
-        if any(k in line for k in keys):
+    """The reference: each signature in order, its regex tried when the line holds one of its words
+    (and one of its `within` words, when it has them)."""
+    for fid, rx, keys, within in sigs:
+        if any(k in line for k in keys) and (not within or any(w in line for w in within)):
             m = rx.search(line)
             if m:
                 return fid, m.span()
@@ -34,8 +35,8 @@ def _lines():
     for version in ("3.7", "3.10"):
         out += [line for _tid, _sev, line in samples.samples(version, all_programs=True)]
     # the words at the edges of a line, glued to other text, doubled, tab-separated
-    for _fid, _rx, keys in sig._SIGS:
-        for k in keys:
+    for _fid, _rx, keys, within in sig._SIGS:
+        for k in keys + within:
             out += [k, "x" + k + "x", "warning: %s %s" % (k, k), "warning:\t" + k.replace(" ", "\t")]
     return out
 
@@ -64,7 +65,7 @@ def more_signatures():
              ("synthetic.b", re.compile(r"Connection refused by zq"), ("refused by zq",)),
              ("synthetic.c", re.compile(r"warning: zqx"), ("zqx",))]
     sig.use(extra + base)
-    yield extra + base
+    yield list(sig._SIGS)
     sig.use(base)
 
 
