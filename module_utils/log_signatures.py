@@ -369,15 +369,15 @@ def classify(line):
     """(fault_id, match) for one decoded line, or (None, None). Only signatures whose words the
     line may hold are tried (a signature's regex never matches without one of its words)."""
     by_token, loose, tokens = _INDEX
-    cand = set()
+    cand = None
     for tok in tokens.intersection(line.split()):  # the line's tokens that are keys, found in C
-        cand |= by_token[tok]
+        cand = by_token[tok] if cand is None else cand | by_token[tok]
     for k, hit in loose:
         if k in line:
-            cand |= hit
-    if not cand:
+            cand = hit if cand is None else cand | hit
+    if cand is None:
         return None, None
-    for pos in sorted(cand):
+    for pos in (sorted(cand) if len(cand) > 1 else cand):
         fid, rx, keys, within = _SIGS[pos]
         if within and not any(w in line for w in within):
             continue
