@@ -351,8 +351,10 @@ def index(sigs):
                 by_token.setdefault(max(inner, key=len), set()).add(pos)
             else:
                 loose.setdefault(k, set()).add(pos)
-    return ({t: frozenset(p) for t, p in by_token.items()}, [(k, frozenset(p)) for k, p in loose.items()],
-            frozenset(by_token))
+    # loose words in the order of their first signature: a line that a signature before them
+    # matched need not be searched for them
+    loose = sorted(((min(p), k, frozenset(p)) for k, p in loose.items()), key=lambda x: x[0])
+    return ({t: frozenset(p) for t, p in by_token.items()}, loose, frozenset(by_token))
 
 
 def use(sigs):
@@ -367,24 +369,44 @@ _INDEX = list(index(_SIGS))
 
 def classify(line):
     """(fault_id, match) for one decoded line, or (None, None). Only signatures whose words the
-    line may hold are tried (a signature's regex never matches without one of its words)."""
+    line may hold are tried (a signature's regex never matches without one of its words): first
+    those its tokens point to; then, before the first of them that matched, those of the loose
+    words the line holds."""
     by_token, loose, tokens = _INDEX
     cand = None
     for tok in tokens.intersection(line.split()):  # the line's tokens that are keys, found in C
         cand = by_token[tok] if cand is None else cand | by_token[tok]
-    for k, hit in loose:
-        if k in line:
-            cand = hit if cand is None else cand | hit
-    if cand is None:
-        return None, None
-    for pos in (sorted(cand) if len(cand) > 1 else cand):
-        fid, rx, keys, within = _SIGS[pos]
-        if within and not any(w in line for w in within):
-            continue
-        for k in keys:
-            if k in line:
-                m = rx.search(line)
-                if m:
-                    return fid, m
+    found, end = None, len(_SIGS)
+    if cand is not None:
+        for pos in (sorted(cand) if len(cand) > 1 else cand):
+            m = _try(pos, line)
+            if m is not None:
+                found, end = (_SIGS[pos][0], m), pos
                 break
-    return None, None
+    more = None
+    for first, k, hit in loose:
+        if first >= end:
+            break
+        if k in line:
+            more = hit if more is None else more | hit
+    if more is not None:
+        for pos in sorted(more):
+            if pos >= end:
+                break
+            if cand is not None and pos in cand:
+                continue  # tried above, and it did not match
+            m = _try(pos, line)
+            if m is not None:
+                return _SIGS[pos][0], m
+    return found if found is not None else (None, None)
+
+
+def _try(pos, line):
+    """Signature pos's match on line, when the line holds its words (and a `within` word), else None."""
+    _fid, rx, keys, within = _SIGS[pos]
+    if within and not any(w in line for w in within):
+        return None
+    for k in keys:
+        if k in line:
+            return rx.search(line)
+    return None

@@ -63,7 +63,10 @@ def more_signatures():
     base = list(sig._SIGS)
     extra = [("synthetic.a", re.compile(r"zq table (?P<file>\S+) is broken"), ("zq table ",)),
              ("synthetic.b", re.compile(r"Connection refused by zq"), ("refused by zq",)),
-             ("synthetic.c", re.compile(r"warning: zqx"), ("zqx",))]
+             ("synthetic.c", re.compile(r"warning: zqx"), ("zqx",)),
+             # a loose word (no inner token) before a signature found by its token: the first wins
+             ("synthetic.d", re.compile(r"zqloose"), ("zqloose",)),
+             ("synthetic.e", re.compile(r"table zqtok here"), (" zqtok ",))]
     sig.use(extra + base)
     yield list(sig._SIGS)
     sig.use(base)
@@ -73,5 +76,8 @@ def test_signatures_added_are_found_first_in_their_order(more_signatures):
     assert sig.classify("warning: zq table hash:/x is broken")[0] == "synthetic.a"
     assert sig.classify("connect to a[192.0.2.1]:25: Connection refused by zq")[0] == "synthetic.b"
     assert sig.classify("warning: zqx")[0] == "synthetic.c"
+    assert sig.classify("table zqtok here")[0] == "synthetic.e"
+    assert sig.classify("table zqtok here zqloose")[0] == "synthetic.d"
+    assert sig.classify("table zqtok here xzqloosex")[0] == "synthetic.d"
     for ln in LINES[:3000]:
         assert _classify(ln) == every_signature(ln, more_signatures), ln
