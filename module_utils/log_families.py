@@ -188,8 +188,6 @@ ROWS = [
      r"|to prevent loss of mail, turn off|possible solution: recompile|or the command is run from a set-uid root"
      r"|to approve this table for|to avoid this warning, 1\)|if this file was created by Postfix < 1\.1"
      r"|support for the name old name \(nqmgr\))"),
-    # master's line after a daemon's own fatal (which says why), or after it was told to stop
-    ("benign", "continuation", r"process \S+ pid \d+ exit status \d+"),
     ("benign", "clock_notice",
      r"(?:\S*backward time jump (?:detected|recovered)|another backward time jump|file system clock is \d+ seconds"
      r"|(?:\S+: )?message (?:\S+ )?dated \d+ seconds into the future)"),

@@ -115,8 +115,6 @@ def test_index_words_are_whole_words_every_match_holds():
     ("postfix/smtpd", "warning: example.net: MX or address lookup error: DNS reply filter drops all results",
      ("statistic", "peer_dns", None)),
     # notices and second lines
-    ("postfix/master", "warning: process /usr/lib/postfix/sbin/smtpd pid 4242 exit status 1",
-     ("benign", "continuation", None)),
     ("postfix/qmgr", "warning: to turn off these warnings specify: qmgr_clog_warn_time = 0", ("benign", "continuation", None)),
     # another program's line, no neighbour knows it: not Postfix's vocabulary
     ("sshd", "error: kex_exchange_identification: Connection closed by remote host", ("benign", "other_program", None)),
